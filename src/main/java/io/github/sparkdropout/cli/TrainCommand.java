@@ -1,0 +1,163 @@
+package io.github.sparkdropout.cli;
+
+import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.MnistFrames;
+import io.github.sparkdropout.data.Shards;
+import io.github.sparkdropout.metrics.EpochRecord;
+import io.github.sparkdropout.metrics.MetricsSchema;
+import io.github.sparkdropout.metrics.MetricsTable;
+import io.github.sparkdropout.metrics.RunInfo;
+import io.github.sparkdropout.train.Trainer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Timestamp;
+import java.text.SimpleDateFormat;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** {@code train}: load and validate the data, train with parameter averaging, append every epoch to Parquet. */
+final class TrainCommand {
+    private TrainCommand() {
+    }
+
+    static int run(String[] argv) {
+        Args args = Args.parse(argv, Set.of("help"), Set.of());
+        if (args.flag("help")) {
+            System.out.print(help());
+            return 0;
+        }
+        if (!args.positional.isEmpty()) {
+            throw new ConfigException("train takes no positional argument: '" + args.positional.get(0) + "'");
+        }
+        TrainConfig parsed = TrainConfig.of(args.options); // bad flags fail here, before Spark starts
+        SparkSession spark = SparkSessions.get("dropout-mlp train");
+        try {
+            return train(spark, parsed);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    static int train(SparkSession spark, TrainConfig parsed) {
+        long runStart = System.nanoTime();
+        String generatedId = new SimpleDateFormat("yyyyMMdd-HHmmss").format(new Date()) + "-"
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+        TrainConfig cfg = resolve(spark, parsed, generatedId);
+        MetricsTable table = new MetricsTable(spark, cfg.metrics());
+        table.requireNewRun(cfg.runId());
+
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        long t0 = System.nanoTime();
+        FashionMnist.Split train = FashionMnist.train(cfg.data(), cfg.trainLimit(), hadoop);
+        FashionMnist.Split test = FashionMnist.test(cfg.data(), cfg.testLimit(), hadoop);
+        if (cfg.workers() > train.count()) {
+            throw new ConfigException("--workers " + cfg.workers() + " exceeds the " + train.count()
+                    + " training examples");
+        }
+        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.of(spark, train, cfg.workers(), cfg.seed()), "train");
+        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.of(spark, test, Math.min(cfg.workers(), test.count()),
+                null), "test");
+        trainShards.count();
+        testShards.count();
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+
+        String master = spark.sparkContext().master();
+        RunInfo run = new RunInfo(cfg.runId(), new Timestamp(System.currentTimeMillis()), cfg, master,
+                executorCount(spark), spark.sparkContext().applicationId(), spark.version(), projectVersion(),
+                spark.sparkContext().getConf().get("spark.sparkdropout.gitCommit", "unknown"), train, test);
+        System.out.printf("run %s: %s%n", cfg.runId(), cfg);
+        System.out.printf("data %s: %d train / %d test examples%s, loaded into %d partitions in %.1f s%n",
+                cfg.data(), train.count(), test.count(), train.official() && test.official()
+                        ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
+                cfg.workers(), loadSeconds);
+        System.out.printf("spark %s master %s: %d worker(s) x %d examples per step, %d native thread(s) each;"
+                        + " ND4J %s, OpenBLAS kernels %s%n", spark.version(), master, cfg.workers(),
+                cfg.perWorkerBatchSize(), cfg.threadsPerWorker(), Nd4j.getBackend().getClass().getSimpleName(),
+                System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto-detected"));
+
+        List<EpochRecord> records = new ArrayList<>();
+        ProgressPrinter progress = new ProgressPrinter(System.out);
+        new Trainer(spark, cfg).fit(trainShards, testShards, (record, eval) -> {
+            progress.clear();
+            table.appendEpoch(MetricsSchema.epochRow(run, record),
+                    MetricsSchema.classRows(cfg.runId(), record.epoch(), eval), cfg.runId(), record.epoch());
+            records.add(record);
+            System.out.printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s, %.0f ex/s,"
+                            + " eval %.2f s)%n", record.epoch(), record.trainLoss(), record.trainAcc(),
+                    record.testAcc(), record.trainSeconds(), record.examplesPerSecond(), record.evalSeconds());
+            progress.nextEpoch(record.epoch() + 1, cfg.epochs());
+        }, progress);
+        trainShards.unpersist(false);
+        testShards.unpersist(false);
+
+        EpochRecord last = records.get(records.size() - 1);
+        double trainTotal = records.stream().mapToDouble(EpochRecord::trainSeconds).sum();
+        System.out.printf("done: run %s, %d epochs, final test acc %.4f, %.2f s training (%.2f s/epoch),"
+                        + " %.1f s in all%n", cfg.runId(), records.size(), last.testAcc(), trainTotal,
+                trainTotal / records.size(), (System.nanoTime() - runStart) / 1e9);
+        System.out.printf("metrics: %s (query: ./submit.sh sql \"SELECT epoch, train_loss, train_acc, test_acc FROM"
+                + " metrics WHERE run_id = '%s' ORDER BY epoch\")%n", table.tablePath(MetricsTable.EPOCHS),
+                cfg.runId());
+        return 0;
+    }
+
+    /** Makes the config's "auto" settings concrete for this Spark deployment. */
+    static TrainConfig resolve(SparkSession spark, TrainConfig parsed, String generatedRunId) {
+        org.apache.spark.SparkContext sc = spark.sparkContext();
+        int cores;
+        int slots;
+        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?")
+                .matcher(sc.master());
+        if (local.matches()) { // executors live in this JVM: they share this machine's cores
+            cores = Runtime.getRuntime().availableProcessors();
+            slots = local.group(1) == null ? 1 : local.group(1).equals("*") ? cores : Integer.parseInt(local.group(1));
+        } else {
+            int taskCpus = sc.getConf().getInt("spark.task.cpus", 1);
+            cores = sc.getConf().getInt("spark.executor.cores", taskCpus);
+            slots = Math.max(1, cores / taskCpus);
+        }
+        return parsed.resolve(sc.defaultParallelism(), cores, slots, generatedRunId);
+    }
+
+    private static int executorCount(SparkSession spark) {
+        int n = spark.sparkContext().statusTracker().getExecutorInfos().length;
+        return Math.max(1, n - 1); // the list includes the driver; in local mode the driver is the executor
+    }
+
+    static String projectVersion() {
+        Properties p = new Properties();
+        try (InputStream in = TrainCommand.class.getResourceAsStream("/build.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException ignored) {
+            // fall through to "unknown"
+        }
+        return p.getProperty("version", "unknown");
+    }
+
+    static String help() {
+        StringBuilder sb = new StringBuilder("usage: submit.sh [spark-submit options] train [options]\n"
+                + "Defaults from conf/train.properties.\n\n");
+        Map<String, String> defaults = TrainConfig.defaults();
+        for (Param<?> p : TrainConfig.PARAMS) {
+            sb.append(String.format("  --%-20s %s%n  %-22s (%s; default: %s)%n", p.name(), p.description(), "",
+                    p.rule(), defaults.get(p.name()).isEmpty() ? "none" : defaults.get(p.name())));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,106 @@
+package io.github.sparkdropout.eval;
+
+import io.github.sparkdropout.train.NativeThreads;
+import io.github.sparkdropout.train.ReplicaCache;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.mllib.evaluation.MulticlassMetrics;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Distributed evaluation on the test shards in inference mode (no dropout): each executor predicts its shard with
+ * a cached replica set to the current parameters; Spark MLlib's {@link MulticlassMetrics} turns the
+ * (prediction, label) DataFrame into accuracy, per-class precision/recall/F1 and the confusion matrix.
+ */
+public final class TestEvaluation {
+    public static final StructType PREDICTIONS = new StructType()
+            .add("prediction", DataTypes.DoubleType, false)
+            .add("label", DataTypes.DoubleType, false);
+
+    private final SparkSession spark;
+    private final Broadcast<String> confJson;
+    private final String replicaKey;
+    private final int threads;
+
+    public TestEvaluation(SparkSession spark, MultiLayerNetwork net, String runKey, int threads) {
+        this.spark = spark;
+        this.confJson = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .broadcast(net.getLayerWiseConfigurations().toJson());
+        this.replicaKey = runKey + "/eval/";
+        this.threads = threads;
+    }
+
+    /** Evaluates {@code net}'s current parameters on {@code testShards}. */
+    public EvalResult evaluate(MultiLayerNetwork net, JavaRDD<DataSet> testShards, int classes) {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<float[]> params = sc.broadcast(net.params().toFloatVector());
+        Broadcast<String> conf = confJson;
+        String key = replicaKey;
+        int nativeThreads = threads;
+        JavaRDD<Row> predictions = testShards.mapPartitionsWithIndex((partition, it) -> {
+            if (!it.hasNext()) {
+                return Collections.emptyIterator();
+            }
+            DataSet shard = it.next();
+            NativeThreads.limit(nativeThreads);
+            MultiLayerNetwork replica = ReplicaCache.get(key + partition, conf.value()).net();
+            float[] p = params.value();
+            replica.setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+            INDArray predicted = replica.output(shard.getFeatures(), false).argMax(1);
+            INDArray actual = shard.getLabels().argMax(1);
+            List<Row> rows = new ArrayList<>(shard.numExamples());
+            for (int i = 0; i < shard.numExamples(); i++) {
+                rows.add(RowFactory.create((double) predicted.getInt(i), (double) actual.getInt(i)));
+            }
+            return rows.iterator();
+        }, true);
+        Dataset<Row> frame = spark.createDataFrame(predictions, PREDICTIONS).cache();
+        try {
+            JavaRDD<Tuple2<Double, Double>> pairs = frame.javaRDD()
+                    .map(r -> new Tuple2<>(r.getDouble(0), r.getDouble(1)));
+            MulticlassMetrics metrics = new MulticlassMetrics(pairs.rdd());
+            // Counted here rather than read off metrics.confusionMatrix(), whose rows and columns cover only the
+            // labels that occur: a class that is predicted but never the true label would vanish.
+            long[][] confusion = new long[classes][classes];
+            for (Map.Entry<Tuple2<Double, Double>, Long> e : pairs.countByValue().entrySet()) {
+                confusion[e.getKey()._2().intValue()][e.getKey()._1().intValue()] = e.getValue();
+            }
+            double[] precision = new double[classes];
+            double[] recall = new double[classes];
+            double[] f1 = new double[classes];
+            long[] support = new long[classes];
+            for (int c = 0; c < classes; c++) {
+                long predicted = 0;
+                for (int j = 0; j < classes; j++) {
+                    support[c] += confusion[c][j];
+                    predicted += confusion[j][c];
+                }
+                // MLlib divides by zero for a class never predicted (precision) or never present (recall): report 0.
+                precision[c] = predicted == 0 ? 0.0 : metrics.precision(c);
+                recall[c] = support[c] == 0 ? 0.0 : metrics.recall(c);
+                double pr = precision[c] + recall[c];
+                f1[c] = pr == 0 ? 0.0 : metrics.fMeasure(c);
+            }
+            return new EvalResult(metrics.accuracy(), frame.count(), precision, recall, f1, support, confusion);
+        } finally {
+            frame.unpersist();
+            params.destroy();
+        }
+    }
+}

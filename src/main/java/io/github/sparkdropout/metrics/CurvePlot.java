@@ -1,0 +1,116 @@
+package io.github.sparkdropout.metrics;
+
+import io.github.sparkdropout.config.ConfigException;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.BasicStroke;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * The book's training-curve figure (train loss, train acc, test acc against epoch) for one or more runs of the
+ * metrics table, as a PNG written through Hadoop FS (local path or any Hadoop URI).
+ */
+public final class CurvePlot {
+    public static final int WIDTH = 900;
+    public static final int HEIGHT = 560;
+    private static final String[] METRICS = {"train_loss", "train_acc", "test_acc"};
+    private static final String[] LABELS = {"train loss", "train acc", "test acc"};
+    private static final BasicStroke[] STROKES = {SeriesLines.SOLID, SeriesLines.DASH_DASH, SeriesLines.DOT_DOT};
+
+    private CurvePlot() {
+    }
+
+    /** Renders the runs' curves to {@code out}; returns the number of series drawn. */
+    public static int write(SparkSession spark, MetricsTable table, List<String> runIds, String out) {
+        System.setProperty("java.awt.headless", "true");
+        Dataset<Row> rows = table.read(MetricsTable.EPOCHS)
+                .where(col("run_id").isin(runIds.toArray()))
+                .select("run_id", "epoch", "train_loss", "train_acc", "test_acc", "variant", "workers",
+                        "batch_size", "averaging_frequency", "lr", "dropout1", "dropout2", "epochs")
+                .orderBy("run_id", "epoch");
+        Map<String, List<Row>> byRun = new LinkedHashMap<>();
+        for (String id : runIds) {
+            byRun.put(id, new ArrayList<>());
+        }
+        for (Row r : rows.collectAsList()) {
+            byRun.get(r.getString(0)).add(r);
+        }
+        for (Map.Entry<String, List<Row>> e : byRun.entrySet()) {
+            if (e.getValue().isEmpty()) {
+                throw new ConfigException("run id '" + e.getKey() + "' has no rows in " + table.tablePath(
+                        MetricsTable.EPOCHS));
+            }
+        }
+        XYChart chart = chart(byRun);
+        try {
+            byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+            Path path = new Path(out);
+            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            try (FSDataOutputStream s = fs.create(path, true)) {
+                s.write(png);
+            }
+        } catch (IOException e) {
+            throw new ConfigException(out + ": cannot write the plot: " + e.getMessage());
+        }
+        return chart.getSeriesMap().size();
+    }
+
+    static XYChart chart(Map<String, List<Row>> byRun) {
+        Row first = byRun.values().iterator().next().get(0);
+        String title = byRun.size() == 1
+                ? String.format(Locale.ROOT, "%s: %s, %d workers, batch %d, avg every %d, lr %s, dropout %s/%s",
+                first.getString(0), first.getString(5), first.getInt(6), first.getInt(7), first.getInt(8),
+                first.getDouble(9), first.getDouble(10), first.getDouble(11))
+                : "Training curves of " + byRun.size() + " runs";
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("epoch")
+                .yAxisTitle("loss / accuracy").build();
+        int maxEpoch = 1;
+        double maxY = 1.0;
+        for (List<Row> rows : byRun.values()) {
+            for (Row r : rows) {
+                maxEpoch = Math.max(maxEpoch, r.getInt(1));
+                maxY = Math.max(maxY, r.getDouble(2));
+            }
+        }
+        chart.getStyler().setXAxisMin(1.0).setXAxisMax((double) maxEpoch).setYAxisMin(0.0)
+                .setYAxisMax(Math.min(Math.ceil(maxY * 10) / 10, 5.0)).setXAxisDecimalPattern("0")
+                .setLegendVisible(true).setChartTitleFont(new java.awt.Font(java.awt.Font.SANS_SERIF,
+                        java.awt.Font.PLAIN, 13));
+        for (Map.Entry<String, List<Row>> e : byRun.entrySet()) {
+            List<Row> rows = e.getValue();
+            double[] x = new double[rows.size()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rows.get(i).getInt(1);
+            }
+            for (int m = 0; m < METRICS.length; m++) {
+                double[] y = new double[rows.size()];
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = rows.get(i).getDouble(2 + m);
+                }
+                String name = byRun.size() == 1 ? LABELS[m] : e.getKey() + " " + LABELS[m];
+                XYSeries s = chart.addSeries(name, x, y);
+                s.setLineStyle(STROKES[m]);
+                s.setMarker(SeriesMarkers.CIRCLE);
+            }
+        }
+        return chart;
+    }
+}

@@ -1,0 +1,116 @@
+package io.github.sparkdropout.metrics;
+
+import io.github.sparkdropout.config.ConfigException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The metrics directory: two Parquet tables, {@code epochs/} and {@code classes/}, readable by any Spark
+ * ({@code spark.read.parquet}) or a stock {@code spark-sql}.
+ *
+ * <p>Each epoch is appended as ONE Parquet file, named {@code <run_id>-epoch-NNNN.parquet}: Spark writes it into a
+ * private staging directory ({@code _staging/<uuid>}, hidden from readers by its leading underscore), then a single
+ * filesystem rename publishes it. A rename of one file is atomic on HDFS and local filesystems, so a row appears
+ * whole or not at all, and two runs appending at once never share Spark's {@code _temporary} directory (which one
+ * job's cleanup would delete under the other's feet).
+ */
+public final class MetricsTable {
+    public static final String EPOCHS = "epochs";
+    public static final String CLASSES = "classes";
+
+    private final SparkSession spark;
+    private final Path root;
+    private final FileSystem fs;
+
+    public MetricsTable(SparkSession spark, String location) {
+        this.spark = spark;
+        this.root = new Path(location);
+        Configuration hc = spark.sparkContext().hadoopConfiguration();
+        try {
+            this.fs = root.getFileSystem(hc);
+        } catch (IOException e) {
+            throw new ConfigException(location + ": cannot open the metrics location: " + e.getMessage());
+        }
+    }
+
+    public Path tablePath(String table) {
+        return new Path(root, table);
+    }
+
+    /** Epochs already recorded for {@code runId} (0 when the run is new). */
+    public int recordedEpochs(String runId) {
+        try {
+            FileStatus[] files = fs.globStatus(new Path(tablePath(EPOCHS), runId + "-epoch-*.parquet"));
+            return files == null ? 0 : files.length;
+        } catch (IOException e) {
+            throw new ConfigException(root + ": cannot list the metrics table: " + e.getMessage());
+        }
+    }
+
+    /** Refuses a run id that the table already holds: a rerun must not mix its epochs with an earlier run's. */
+    public void requireNewRun(String runId) {
+        int n = recordedEpochs(runId);
+        if (n > 0) {
+            throw new ConfigException("run id '" + runId + "' already has " + n + " epoch(s) in " + tablePath(EPOCHS)
+                    + "; choose another --run-id (or omit it to generate one)");
+        }
+    }
+
+    /** Appends one epoch: its epoch row, then its per-class rows. */
+    public void appendEpoch(Row epochRow, List<Row> classRows, String runId, int epoch) {
+        String file = String.format("%s-epoch-%04d.parquet", runId, epoch);
+        publish(EPOCHS, MetricsSchema.EPOCHS, List.of(epochRow), file);
+        publish(CLASSES, MetricsSchema.CLASSES, classRows, file);
+    }
+
+    private void publish(String table, StructType schema, List<Row> rows, String fileName) {
+        Path dir = tablePath(table);
+        Path staging = new Path(dir, "_staging/" + UUID.randomUUID());
+        try {
+            Dataset<Row> frame = spark.createDataFrame(rows, schema).coalesce(1);
+            frame.write().option("compression", "snappy").parquet(staging.toString());
+            FileStatus[] parts = fs.globStatus(new Path(staging, "part-*.parquet"));
+            if (parts == null || parts.length != 1) {
+                throw new IllegalStateException("expected one Parquet file in " + staging);
+            }
+            Path target = new Path(dir, fileName);
+            if (!fs.rename(parts[0].getPath(), target)) {
+                throw new IllegalStateException("could not publish " + target + " (does it exist already?)");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("writing " + dir + " failed: " + e.getMessage(), e);
+        } finally {
+            try {
+                fs.delete(staging, true);
+            } catch (IOException ignored) {
+                // a leftover _staging directory is invisible to readers
+            }
+        }
+    }
+
+    /** The table as a DataFrame, or a one-line error if nothing has been recorded there yet. */
+    public Dataset<Row> read(String table) {
+        Path dir = tablePath(table);
+        try {
+            FileStatus[] files = fs.globStatus(new Path(dir, "*.parquet"));
+            if (files == null || files.length == 0) {
+                throw new ConfigException("no metrics recorded in " + dir + " yet (run `submit.sh train` first, or"
+                        + " pass --metrics)");
+            }
+        } catch (IOException e) {
+            throw new ConfigException(dir + ": cannot be listed: " + e.getMessage());
+        }
+        StructType schema = EPOCHS.equals(table) ? MetricsSchema.EPOCHS : MetricsSchema.CLASSES;
+        return spark.read().schema(schema).parquet(dir.toString());
+    }
+}

@@ -1,0 +1,21 @@
+package io.github.sparkdropout.metrics;
+
+import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.FashionMnist;
+
+import java.io.Serializable;
+import java.sql.Timestamp;
+import java.util.Locale;
+
+/**
+ * The provenance of a run, repeated on every epoch row so each row stands alone: what configuration, what data
+ * (location and checksums), what code (project version, git commit), on what Spark.
+ */
+public record RunInfo(String runId, Timestamp startedAt, TrainConfig config, String master, int executorCount,
+                      String appId, String sparkVersion, String projectVersion, String gitCommit,
+                      FashionMnist.Split train, FashionMnist.Split test) implements Serializable {
+
+    public String trainingMasterName() {
+        return config.trainingMaster().name().toLowerCase(Locale.ROOT);
+    }
+}

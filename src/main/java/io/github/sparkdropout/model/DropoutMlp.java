@@ -1,0 +1,85 @@
+package io.github.sparkdropout.model;
+
+import io.github.sparkdropout.data.FashionMnist;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.dropout.IDropout;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.SplittableRandom;
+
+/**
+ * The D2L 4.6 network: 784-256(ReLU)-256(ReLU)-10(softmax), cross-entropy, plain SGD, float32.
+ * Dropout p1 after hidden layer 1 and p2 after hidden layer 2 — in DL4J a layer's dropout acts on its
+ * <em>input</em>, so they sit on layers 2 and 3; the input and the logits are never dropped.
+ */
+public final class DropoutMlp {
+    public static final int HIDDEN1 = 256;
+    public static final int HIDDEN2 = 256;
+
+    private DropoutMlp() {
+    }
+
+    /** The configuration, as JSON-serialisable DL4J config (what executors rebuild replicas from). */
+    public static MultiLayerConfiguration configuration(Variant variant, double lr, double dropout1, double dropout2,
+                                                        long seed) {
+        NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .updater(new Sgd(lr))
+                .biasInit(0.0);
+        if (variant == Variant.SCRATCH) {
+            base.weightInit(WeightInit.UNIFORM); // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) = PyTorch's nn.Linear default
+        } else {
+            base.weightInit(new NormalDistribution(0, 0.01));
+        }
+        return base.list()
+                .layer(new DenseLayer.Builder().nIn(FashionMnist.PIXELS).nOut(HIDDEN1)
+                        .activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nIn(HIDDEN1).nOut(HIDDEN2)
+                        .activation(Activation.RELU).dropOut(dropout(variant, dropout1)).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN2)
+                        .nOut(FashionMnist.CLASSES).activation(Activation.SOFTMAX)
+                        .dropOut(dropout(variant, dropout2)).build())
+                .build();
+    }
+
+    /** The dropout of one place, from the book's drop probability {@code p}. */
+    static IDropout dropout(Variant variant, double p) {
+        if (variant == Variant.SCRATCH) {
+            return new InvertedDropout(p);
+        }
+        // DL4J's Dropout takes the probability of KEEPING an activation.
+        return p == 0 ? null : new Dropout(1.0 - p);
+    }
+
+    /** A freshly initialised network. Scratch also draws biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch does. */
+    public static MultiLayerNetwork create(Variant variant, double lr, double dropout1, double dropout2, long seed) {
+        MultiLayerNetwork net = new MultiLayerNetwork(configuration(variant, lr, dropout1, dropout2, seed));
+        net.init();
+        if (variant == Variant.SCRATCH) {
+            SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
+            for (int i = 0; i < net.getnLayers(); i++) {
+                INDArray b = net.getLayer(i).getParam("b");
+                long fanIn = net.getLayer(i).getParam("W").size(0);
+                double bound = 1.0 / Math.sqrt(fanIn);
+                float[] v = new float[(int) b.length()];
+                for (int j = 0; j < v.length; j++) {
+                    v[j] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+                }
+                b.assign(org.nd4j.linalg.factory.Nd4j.create(v, b.shape()));
+            }
+        }
+        return net;
+    }
+}

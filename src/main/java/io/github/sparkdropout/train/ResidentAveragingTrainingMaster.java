@@ -1,0 +1,346 @@
+package io.github.sparkdropout.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.core.storage.StatsStorageRouter;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.api.TrainingResult;
+import org.deeplearning4j.spark.api.TrainingWorker;
+import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
+
+import io.github.sparkdropout.data.Shuffle;
+
+import java.io.Serializable;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Synchronous parameter averaging on Spark, as DL4J's {@code ParameterAveragingTrainingMaster} does it, but with
+ * the training data and the model replicas resident in the executors between rounds.
+ *
+ * <p>Input: the RDD of {@link io.github.sparkdropout.data.Shards}: one {@link DataSet} per partition holding that
+ * worker's whole shard, cached in executor memory. Each epoch every worker reshuffles its shard (seeded by
+ * seed, epoch, partition); each averaging round is one Spark job in which every worker sets its cached replica to
+ * the broadcast average, takes {@code averagingFrequency} minibatch steps of {@code perWorkerBatchSize}
+ * examples, and returns its parameters; the driver averages them. Nothing is exported, repartitioned or
+ * re-serialised per round but the parameter vector (1 MB).
+ *
+ * <p>Dropout masks: each task seeds its thread's ND4J RNG from (seed, partition, epoch, round), so no two replicas
+ * and no two rounds share a mask stream, and a rerun with the same seed is reproducible.
+ */
+public final class ResidentAveragingTrainingMaster
+        implements TrainingMaster<TrainingResult, TrainingWorker<TrainingResult>>, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Called on the driver after every round. */
+    public interface RoundListener {
+        void roundDone(int round, int rounds, long examplesDone, long examplesTotal);
+    }
+
+    private final int perWorkerBatchSize;
+    private final int averagingFrequency;
+    private final long seed;
+    private final StepKind stepKind;
+    private final int threadsPerWorker;
+    private final String trainingId = UUID.randomUUID().toString();
+    private transient Broadcast<String> confJson;
+    private transient TrainStats stats;
+    private transient RoundListener roundListener;
+    private transient long[] shardSizes;
+    private transient int shardRddId = -1;
+    private int epoch;
+
+    public ResidentAveragingTrainingMaster(int perWorkerBatchSize, int averagingFrequency, long seed,
+                                           StepKind stepKind, int threadsPerWorker) {
+        if (perWorkerBatchSize < 1 || averagingFrequency < 1) {
+            throw new IllegalArgumentException("batch size and averaging frequency must be >= 1");
+        }
+        this.perWorkerBatchSize = perWorkerBatchSize;
+        this.averagingFrequency = averagingFrequency;
+        this.seed = seed;
+        this.stepKind = stepKind;
+        this.threadsPerWorker = threadsPerWorker;
+    }
+
+    /** Where the workers' per-minibatch loss/accuracy go for the next {@code fit} (one epoch). */
+    public void setEpochStats(TrainStats stats) {
+        this.stats = stats;
+    }
+
+    public void setRoundListener(RoundListener listener) {
+        this.roundListener = listener;
+    }
+
+    /** Rounds one epoch over shards of these sizes takes. */
+    public int roundsPerEpoch(long[] sizes) {
+        long maxSteps = 0;
+        for (long s : sizes) {
+            maxSteps = Math.max(maxSteps, (s + perWorkerBatchSize - 1) / perWorkerBatchSize);
+        }
+        return (int) ((maxSteps + averagingFrequency - 1) / averagingFrequency);
+    }
+
+    @Override
+    public void executeTraining(SparkDl4jMultiLayer sparkNet, JavaRDD<DataSet> shards) {
+        JavaSparkContext sc = sparkNet.getSparkContext();
+        MultiLayerNetwork net = sparkNet.getNetwork();
+        if (confJson == null) {
+            confJson = sc.broadcast(net.getLayerWiseConfigurations().toJson());
+        }
+        if (shardRddId != shards.id()) {
+            shardSizes = shards.map(ds -> (long) ds.numExamples()).collect().stream()
+                    .mapToLong(Long::longValue).toArray();
+            shardRddId = shards.id();
+        }
+        long total = 0;
+        for (long s : shardSizes) {
+            total += s;
+        }
+        int rounds = roundsPerEpoch(shardSizes);
+        long done = 0;
+        for (int round = 0; round < rounds; round++) {
+            Broadcast<float[]> params = sc.broadcast(net.params().toFloatVector());
+            RoundTask task = new RoundTask(trainingId, confJson, params, stats, seed, epoch, round,
+                    averagingFrequency, perWorkerBatchSize, stepKind, threadsPerWorker);
+            List<RoundResult> results = shards.mapPartitionsWithIndex(task, true).collect();
+            float[] avg = average(results);
+            if (avg != null) {
+                net.setParams(Nd4j.create(avg, new long[]{1, avg.length}, 'c'));
+            }
+            params.destroy();
+            for (RoundResult r : results) {
+                done += r.examples;
+            }
+            if (roundListener != null) {
+                roundListener.roundDone(round + 1, rounds, done, total);
+            }
+        }
+        epoch++;
+    }
+
+    /** Plain mean of the parameter vectors of the workers that trained this round (DL4J's averaging). */
+    static float[] average(List<RoundResult> results) {
+        float[] sum = null;
+        int n = 0;
+        for (RoundResult r : results) {
+            if (r.steps == 0) {
+                continue;
+            }
+            if (sum == null) {
+                sum = r.params.clone();
+            } else {
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] += r.params[i];
+                }
+            }
+            n++;
+        }
+        if (sum != null && n > 1) {
+            float inv = 1.0f / n;
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] *= inv;
+            }
+        }
+        return sum;
+    }
+
+    /** What a worker returns from a round. */
+    static final class RoundResult implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final float[] params;
+        final int steps;
+        final long examples;
+
+        RoundResult(float[] params, int steps, long examples) {
+            this.params = params;
+            this.steps = steps;
+            this.examples = examples;
+        }
+    }
+
+    /** One worker's part of one averaging round; runs in the executor. */
+    static final class RoundTask implements Function2<Integer, Iterator<DataSet>, Iterator<RoundResult>> {
+        private static final long serialVersionUID = 1L;
+        private final String trainingId;
+        private final Broadcast<String> confJson;
+        private final Broadcast<float[]> params;
+        private final TrainStats stats;
+        private final long seed;
+        private final int epoch;
+        private final int round;
+        private final int frequency;
+        private final int batch;
+        private final StepKind stepKind;
+        private final int threads;
+
+        RoundTask(String trainingId, Broadcast<String> confJson, Broadcast<float[]> params, TrainStats stats,
+                  long seed, int epoch, int round, int frequency, int batch, StepKind stepKind, int threads) {
+            this.trainingId = trainingId;
+            this.confJson = confJson;
+            this.params = params;
+            this.stats = stats;
+            this.seed = seed;
+            this.epoch = epoch;
+            this.round = round;
+            this.frequency = frequency;
+            this.batch = batch;
+            this.stepKind = stepKind;
+            this.threads = threads;
+        }
+
+        @Override
+        public Iterator<RoundResult> call(Integer partition, Iterator<DataSet> it) {
+            if (!it.hasNext()) {
+                return Collections.emptyIterator();
+            }
+            DataSet shard = it.next();
+            int n = shard.numExamples();
+            int start = round * frequency * batch;
+            if (start >= n) {
+                return Collections.singletonList(new RoundResult(null, 0, 0)).iterator();
+            }
+            NativeThreads.limit(threads);
+            Replica replica = ReplicaCache.get(trainingId + "/train/" + partition, confJson.value());
+            MultiLayerNetwork net = replica.net();
+            float[] p = params.value();
+            net.setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+            Nd4j.getRandom().setSeed(mix(seed, partition, epoch, round));
+            int[] perm = replica.permutation(epoch, n, mix(seed, partition, epoch, -1));
+            MinibatchStep step = replica.step(stepKind);
+            INDArray features = shard.getFeatures();
+            INDArray labels = shard.getLabels();
+            int steps = 0;
+            long examples = 0;
+            for (int s = 0; s < frequency; s++) {
+                int from = start + s * batch;
+                if (from >= n) {
+                    break;
+                }
+                int to = Math.min(n, from + batch);
+                INDArray[] batchXY = replica.gather(features, labels, java.util.Arrays.copyOfRange(perm, from, to));
+                MinibatchStep.Outcome o = step.step(net, batchXY[0], batchXY[1]);
+                stats.add(o.meanLoss(), o.correct(), to - from);
+                steps++;
+                examples += to - from;
+            }
+            return Collections.singletonList(new RoundResult(net.params().toFloatVector(), steps, examples))
+                    .iterator();
+        }
+    }
+
+    /** A well-mixed seed from the run seed and the coordinates of a task (SplitMix64 finaliser). */
+    static long mix(long seed, long partition, long epoch, long round) {
+        long z = seed ^ (partition * 0x9E3779B97F4A7C15L) ^ (epoch * 0xC2B2AE3D27D4EB4FL) ^ (round * 0x165667B19E3779F9L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Drops this training's replicas from the driver JVM's cache (executors drop theirs by LRU). */
+    public void release() {
+        ReplicaCache.evict(trainingId + "/");
+    }
+
+    // ---- TrainingMaster methods this job does not use: this master trains MultiLayerNetworks on in-memory RDDs.
+
+    @Override
+    public void executeTrainingPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+                                     JavaRDD<String> paths, DataSetLoader dsLoader, MultiDataSetLoader mdsLoader) {
+        throw new UnsupportedOperationException("ResidentAveragingTrainingMaster trains from an RDD of shards only");
+    }
+
+    @Override
+    public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
+        throw new UnsupportedOperationException("ResidentAveragingTrainingMaster trains MultiLayerNetworks only");
+    }
+
+    @Override
+    public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
+        throw new UnsupportedOperationException("ResidentAveragingTrainingMaster trains MultiLayerNetworks only");
+    }
+
+    @Override
+    public TrainingWorker<TrainingResult> getWorkerInstance(SparkDl4jMultiLayer network) {
+        throw new UnsupportedOperationException("workers are RoundTasks, created per round");
+    }
+
+    @Override
+    public TrainingWorker<TrainingResult> getWorkerInstance(SparkComputationGraph graph) {
+        throw new UnsupportedOperationException("ResidentAveragingTrainingMaster trains MultiLayerNetworks only");
+    }
+
+    @Override
+    public void removeHook(TrainingHook trainingHook) {
+        throw new UnsupportedOperationException("training hooks are not supported");
+    }
+
+    @Override
+    public void addHook(TrainingHook trainingHook) {
+        throw new UnsupportedOperationException("training hooks are not supported");
+    }
+
+    @Override
+    public String toJson() {
+        return "{\"type\":\"resident-parameter-averaging\",\"batchSizePerWorker\":" + perWorkerBatchSize
+                + ",\"averagingFrequency\":" + averagingFrequency + ",\"seed\":" + seed + ",\"step\":\"" + stepKind + "\"}";
+    }
+
+    @Override
+    public String toYaml() {
+        return "type: resident-parameter-averaging\nbatchSizePerWorker: " + perWorkerBatchSize
+                + "\naveragingFrequency: " + averagingFrequency + "\nseed: " + seed + "\n";
+    }
+
+    @Override
+    public void setCollectTrainingStats(boolean collectTrainingStats) {
+        if (collectTrainingStats) {
+            throw new UnsupportedOperationException("use TrainStats (per-epoch loss/accuracy) instead");
+        }
+    }
+
+    @Override
+    public boolean getIsCollectTrainingStats() {
+        return false;
+    }
+
+    @Override
+    public SparkTrainingStats getTrainingStats() {
+        return null;
+    }
+
+    @Override
+    public void setListeners(Collection<TrainingListener> listeners) {
+        throw new UnsupportedOperationException("this master records TrainStats itself; extra listeners unsupported");
+    }
+
+    @Override
+    public void setListeners(StatsStorageRouter router, Collection<TrainingListener> listeners) {
+        setListeners(listeners);
+    }
+
+    @Override
+    public boolean deleteTempFiles(JavaSparkContext sc) {
+        return true; // nothing is written to disk
+    }
+
+    @Override
+    public boolean deleteTempFiles(org.apache.spark.SparkContext sc) {
+        return true;
+    }
+}

@@ -1,0 +1,57 @@
+package io.github.sparkdropout.train;
+
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.DoubleAccumulator;
+import org.apache.spark.util.LongAccumulator;
+
+import java.io.Serializable;
+
+/**
+ * One epoch's training loss and accuracy, summed on the workers as the seed's train_epoch_ch3 does (loss and
+ * correct predictions of every minibatch, dropout on) and merged by Spark accumulators.
+ */
+public final class TrainStats implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final DoubleAccumulator lossSum;
+    private final LongAccumulator correct;
+    private final LongAccumulator examples;
+    private final LongAccumulator steps;
+
+    private TrainStats(SparkContext sc, int epoch) {
+        lossSum = sc.doubleAccumulator("epoch " + epoch + " train loss sum");
+        correct = sc.longAccumulator("epoch " + epoch + " train correct");
+        examples = sc.longAccumulator("epoch " + epoch + " train examples");
+        steps = sc.longAccumulator("epoch " + epoch + " train minibatch steps");
+    }
+
+    /** Fresh accumulators for one epoch, registered with {@code sc}. */
+    public static TrainStats forEpoch(SparkContext sc, int epoch) {
+        return new TrainStats(sc, epoch);
+    }
+
+    /** Called on a worker after each minibatch step. */
+    void add(double minibatchMeanLoss, long minibatchCorrect, long minibatchSize) {
+        lossSum.add(minibatchMeanLoss * minibatchSize);
+        correct.add(minibatchCorrect);
+        examples.add(minibatchSize);
+        steps.add(1);
+    }
+
+    /** Mean loss per example over the epoch (driver side, after the epoch). */
+    public double meanLoss() {
+        return examples.value() == 0 ? Double.NaN : lossSum.value() / examples.value();
+    }
+
+    public double accuracy() {
+        return examples.value() == 0 ? Double.NaN : (double) correct.value() / examples.value();
+    }
+
+    public long examples() {
+        return examples.value();
+    }
+
+    public long steps() {
+        return steps.value();
+    }
+}

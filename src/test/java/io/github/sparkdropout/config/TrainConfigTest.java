@@ -1,0 +1,65 @@
+package io.github.sparkdropout.config;
+
+import io.github.sparkdropout.model.Variant;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainConfigTest {
+    private static String rejected(Map<String, String> flags) {
+        String msg = assertThrows(ConfigException.class, () -> TrainConfig.of(flags)).getMessage();
+        assertFalse(msg.contains("\n"), msg);
+        return msg;
+    }
+
+    @Test
+    void defaultsAreTheBooks() {
+        TrainConfig c = TrainConfig.of(Map.of());
+        assertEquals(10, c.epochs());
+        assertEquals(256, c.batchSize());
+        assertEquals(0.5, c.lr());
+        assertEquals(0.2, c.dropout1());
+        assertEquals(0.5, c.dropout2());
+        assertEquals(Variant.SCRATCH, c.variant());
+        assertEquals(0, c.workers(), "auto until resolved");
+        TrainConfig r = c.resolve(2, 2, 2, "gen");
+        assertEquals(2, r.workers());
+        assertEquals(128, r.perWorkerBatchSize());
+        assertEquals(1, r.threadsPerWorker(), "2 cores shared by 2 concurrent workers");
+        assertEquals("gen", r.runId());
+        assertEquals(2, c.resolve(1, 2, 2, "gen").threadsPerWorker(), "one worker takes both cores");
+    }
+
+    @Test
+    void flagsOverrideDefaults() {
+        TrainConfig c = TrainConfig.of(Map.of("epochs", "3", "variant", "concise", "workers", "4", "run-id", "r1"));
+        assertEquals(3, c.epochs());
+        assertEquals(Variant.CONCISE, c.variant());
+        assertEquals(64, c.resolve(2, 2, 2, "x").perWorkerBatchSize());
+        assertEquals("r1", c.resolve(2, 2, 2, "x").runId());
+    }
+
+    @Test
+    void impossibleSettingsAreOneLineErrorsNamingTheFlag() {
+        assertTrue(rejected(Map.of("dropout1", "1.5")).startsWith("--dropout1 1.5 is out of range"));
+        assertTrue(rejected(Map.of("dropout2", "-0.1")).contains("--dropout2"));
+        assertTrue(rejected(Map.of("lr", "0")).contains("--lr"));
+        assertTrue(rejected(Map.of("epochs", "ten")).contains("--epochs 'ten' is not valid"));
+        assertTrue(rejected(Map.of("variant", "fancy")).contains("one of scratch|concise"));
+        assertTrue(rejected(Map.of("workers", "0")).contains("--workers"));
+        assertTrue(rejected(Map.of("run-id", "a b")).contains("--run-id"));
+        assertTrue(rejected(Map.of("bogus", "1")).contains("unknown option --bogus"));
+        assertTrue(rejected(Map.of("workers", "3")).contains("does not split evenly over 3 workers"));
+        assertTrue(rejected(Map.of("variant", "concise", "dropout2", "1")).contains("concise"));
+    }
+
+    @Test
+    void scratchAcceptsTheSeedsWholeRange() {
+        assertEquals(1.0, TrainConfig.of(Map.of("dropout1", "1", "dropout2", "0")).dropout1());
+    }
+}

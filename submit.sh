@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# submit.sh [spark-submit options] COMMAND [command options]
+#
+# Runs the job's main class (io.github.sparkdropout.cli.Main) through spark-submit when Spark is installed
+# (SPARK_HOME, or spark-submit on the PATH), else in an embedded JVM with Spark from the Maven build.
+# Spark options (--master, --conf, --executor-memory, ...) pass through; the default master is local[*].
+# It builds what it needs with Maven and, for `train` with the default --data, fetches the data (data/fetch.sh).
+# Runs from the project directory: relative paths in options are relative to it.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here"
+main_class=io.github.sparkdropout.cli.Main
+version=$(sed -n 's|^  <version>\(.*\)</version>|\1|p' pom.xml | head -1)
+app_jar=target/spark-dropout-mlp-$version-app.jar
+
+die() { echo "submit.sh: $*" >&2; exit 2; }
+
+# ---- split [spark options] COMMAND [command options]
+spark_opts=()
+master=""
+deploy_mode=client
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --verbose|-v|--supervise) spark_opts+=("$1"); shift ;;
+    --help|-h) set -- help; break ;;
+    --*=*) spark_opts+=("$1")
+           case "$1" in --master=*) master=${1#--master=} ;; --deploy-mode=*) deploy_mode=${1#--deploy-mode=} ;; esac
+           shift ;;
+    -*) [ $# -ge 2 ] || die "spark option $1 needs a value"
+        case "$1" in --master) master=$2 ;; --deploy-mode) deploy_mode=$2 ;; esac
+        spark_opts+=("$1" "$2"); shift 2 ;;
+    *) break ;;
+  esac
+done
+[ $# -ge 1 ] || set -- help
+command=$1
+
+# ---- Spark: installed, or embedded from the Maven build
+spark_submit=""
+if [ -n "${SPARK_HOME:-}" ] && [ -x "$SPARK_HOME/bin/spark-submit" ]; then
+  spark_submit=$SPARK_HOME/bin/spark-submit
+elif command -v spark-submit >/dev/null 2>&1; then
+  spark_submit=$(command -v spark-submit)
+fi
+[ -n "$master" ] || master="local[*]"
+
+# ---- build (only when sources changed since the last build)
+stale() { [ ! -f "$1" ] || [ -n "$(find pom.xml src conf -newer "$1" -print -quit)" ]; }
+build() { # maven goal, stamp file
+  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is needed to build the job; install Maven 3.8+ and Java 17+"
+  echo "submit.sh: building ($1) ..." >&2
+  mvn -q -B -DskipTests "$1" >&2 || die "the Maven build failed (see above)"
+  touch "$2"
+}
+need_jar=false
+[ -n "$spark_submit" ] && need_jar=true
+case "$master" in local*) ;; *) need_jar=true ;; esac
+if $need_jar; then
+  stale target/.stamp-package && build package target/.stamp-package
+else
+  stale target/.stamp-compile && stale target/.stamp-package && build compile target/.stamp-compile
+fi
+
+# ---- data: fetch the default data set on first use
+if [ "$command" = train ]; then
+  custom_data=false
+  for a in "${@:2}"; do case "$a" in --data|--data=*) custom_data=true ;; esac; done
+  if ! $custom_data && [ ! -f data/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    bash data/fetch.sh >&2 || die "could not obtain Fashion-MNIST (see data/README.md)"
+  fi
+fi
+
+git_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then git_commit="$git_commit-dirty"; fi
+log_conf=$here/conf/log4j2.properties
+
+if [ -n "$spark_submit" ]; then
+  extra=(--conf "spark.sparkdropout.gitCommit=$git_commit")
+  case " ${spark_opts[*]-} " in *" --master"*) ;; *) extra+=(--master "$master") ;; esac
+  if [ "$deploy_mode" = client ]; then
+    case " ${spark_opts[*]-} " in *" --driver-java-options"*) ;; *)
+      extra+=(--driver-java-options "-Dlog4j2.configurationFile=file:$log_conf") ;; esac
+    case "$master" in local*)
+      case " ${spark_opts[*]-} " in *" --driver-memory"*) ;; *) extra+=(--driver-memory 6g) ;; esac ;;
+    esac
+  fi
+  exec "$spark_submit" --class "$main_class" "${extra[@]}" ${spark_opts[@]+"${spark_opts[@]}"} "$app_jar" "$@"
+fi
+
+# Embedded: translate the spark-submit options a driver JVM understands into system properties.
+[ "$deploy_mode" = client ] || die "--deploy-mode $deploy_mode needs a Spark installation (set SPARK_HOME)"
+java_bin=${JAVA_HOME:+$JAVA_HOME/bin/}java
+jvm=(-Xmx6g "-Dlog4j2.configurationFile=file:$log_conf" "-Dspark.master=$master"
+     "-Dspark.sparkdropout.gitCommit=$git_commit")
+set -- "$@"
+i=0
+while [ $i -lt ${#spark_opts[@]} ]; do
+  opt=${spark_opts[$i]}; val=""
+  case "$opt" in
+    --*=*) val=${opt#*=}; opt=${opt%%=*} ;;
+    --verbose|-v|--supervise) i=$((i + 1)); continue ;;
+    *) val=${spark_opts[$((i + 1))]}; i=$((i + 1)) ;;
+  esac
+  i=$((i + 1))
+  case "$opt" in
+    --master|--deploy-mode) ;;
+    --conf) [[ "$val" == *=* ]] || die "--conf needs key=value, got '$val'"; jvm+=("-D$val") ;;
+    --driver-memory) jvm+=("-Xmx$val") ;;
+    --driver-java-options) read -r -a more <<<"$val"; jvm+=("${more[@]}") ;;
+    --name) jvm+=("-Dspark.app.name=$val") ;;
+    --executor-memory) jvm+=("-Dspark.executor.memory=$val") ;;
+    --executor-cores) jvm+=("-Dspark.executor.cores=$val") ;;
+    --total-executor-cores) jvm+=("-Dspark.cores.max=$val") ;;
+    --num-executors) jvm+=("-Dspark.executor.instances=$val") ;;
+    --jars) jvm+=("-Dspark.jars=$val") ;;
+    *) die "spark option $opt needs a Spark installation (set SPARK_HOME or put spark-submit on the PATH)" ;;
+  esac
+done
+case "$master" in
+  local*) cp="target/classes:$(cat target/classpath.txt)" ;;
+  *) cp="$app_jar:$(cat target/classpath.txt)"; jvm+=("-Dspark.jars=$here/$app_jar") ;;  # executors need the job
+esac
+read -r -a opens < conf/java17-opens.txt
+exec "$java_bin" "${opens[@]}" "${jvm[@]}" -cp "$cp" "$main_class" "$@"
