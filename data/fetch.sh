@@ -22,6 +22,17 @@ verify() { # file name
   fi
 }
 
+# Debian/Ubuntu: install the packaged data set when it is missing (as root, or through passwordless sudo).
+if [ ! -f "$debian/train-images-idx3-ubyte.gz" ] && command -v apt-get >/dev/null 2>&1; then
+  as_root=""
+  [ "$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && as_root="sudo -n"; }
+  if [ "$(id -u)" = 0 ] || [ -n "$as_root" ]; then
+    echo "installing Debian's dataset-fashion-mnist package (apt-get) ..." >&2
+    { $as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq dataset-fashion-mnist; } \
+      >&2 || echo "apt-get could not install dataset-fashion-mnist; downloading instead" >&2
+  fi
+fi
+
 tmp=$(mktemp -d "${dest%/}.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 for name in "${!sha[@]}"; do

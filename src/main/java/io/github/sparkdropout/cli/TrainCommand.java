@@ -6,6 +6,7 @@ import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
+import io.github.sparkdropout.metrics.CurvePlot;
 import io.github.sparkdropout.metrics.EpochRecord;
 import io.github.sparkdropout.metrics.MetricsSchema;
 import io.github.sparkdropout.metrics.MetricsTable;
@@ -109,6 +110,9 @@ final class TrainCommand {
         System.out.printf("done: run %s, %d epochs, final test acc %.4f, %.2f s training (%.2f s/epoch),"
                         + " %.1f s in all%n", cfg.runId(), records.size(), last.testAcc(), trainTotal,
                 trainTotal / records.size(), (System.nanoTime() - runStart) / 1e9);
+        String plot = new org.apache.hadoop.fs.Path(cfg.metrics(), "plots/" + cfg.runId() + ".png").toString();
+        CurvePlot.write(spark, table, List.of(cfg.runId()), plot);
+        System.out.printf("plot: %s%n", plot);
         System.out.printf("metrics: %s (query: ./submit.sh sql \"SELECT epoch, train_loss, train_acc, test_acc FROM"
                 + " metrics WHERE run_id = '%s' ORDER BY epoch\")%n", table.tablePath(MetricsTable.EPOCHS),
                 cfg.runId());

@@ -70,7 +70,16 @@ public final class TestEvaluation {
             }
             return rows.iterator();
         }, true);
-        Dataset<Row> frame = spark.createDataFrame(predictions, PREDICTIONS).cache();
+        try {
+            return fromPredictions(spark.createDataFrame(predictions, PREDICTIONS), classes);
+        } finally {
+            params.destroy();
+        }
+    }
+
+    /** Accuracy, per-class precision/recall/F1/support and the confusion matrix of a (prediction, label) frame. */
+    public static EvalResult fromPredictions(Dataset<Row> predictionFrame, int classes) {
+        Dataset<Row> frame = predictionFrame.select("prediction", "label").cache();
         try {
             JavaRDD<Tuple2<Double, Double>> pairs = frame.javaRDD()
                     .map(r -> new Tuple2<>(r.getDouble(0), r.getDouble(1)));
@@ -91,8 +100,9 @@ public final class TestEvaluation {
                     support[c] += confusion[c][j];
                     predicted += confusion[j][c];
                 }
-                // MLlib divides by zero for a class never predicted (precision) or never present (recall): report 0.
-                precision[c] = predicted == 0 ? 0.0 : metrics.precision(c);
+                // Undefined (0/0) or absent from MLlib's per-label maps when a class is never predicted or never the
+                // true label: then there is no true positive, and we report 0.
+                precision[c] = predicted == 0 || support[c] == 0 ? 0.0 : metrics.precision(c);
                 recall[c] = support[c] == 0 ? 0.0 : metrics.recall(c);
                 double pr = precision[c] + recall[c];
                 f1[c] = pr == 0 ? 0.0 : metrics.fMeasure(c);
@@ -100,7 +110,6 @@ public final class TestEvaluation {
             return new EvalResult(metrics.accuracy(), frame.count(), precision, recall, f1, support, confusion);
         } finally {
             frame.unpersist();
-            params.destroy();
         }
     }
 }

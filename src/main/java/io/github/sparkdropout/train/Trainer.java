@@ -70,7 +70,7 @@ public final class Trainer {
                     .averagingFrequency(config.averagingFrequency())
                     .workerPrefetchNumBatches(0)
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
-                    .repartionData(Repartition.Never)
+                    .repartionData(Repartition.Always)
                     .storageLevel(StorageLevel.MEMORY_ONLY())
                     .rngSeed(config.seed())
                     .collectTrainingStats(false)

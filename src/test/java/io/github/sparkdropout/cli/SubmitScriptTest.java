@@ -1,0 +1,99 @@
+package io.github.sparkdropout.cli;
+
+import io.github.sparkdropout.TestData;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code ./submit.sh} as a user runs it: embedded Spark (no installation), real data subset, exit codes. */
+class SubmitScriptTest {
+    @TempDir
+    static Path dir;
+    static String metrics;
+    static Result first;
+
+    record Result(int exit, String out, String err) {
+    }
+
+    static Result submit(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("./submit.sh"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+                "/dev/null")));
+        pb.environment().remove("SPARK_HOME"); // the embedded path, as on a machine without Spark
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "submit.sh finished");
+        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    @BeforeAll
+    static void trainOnce() throws Exception {
+        metrics = dir.resolve("metrics").toString();
+        first = submit("--master", "local[2]", "train", "--data", TestData.realData(), "--train-limit", "1024",
+                "--test-limit", "500", "--epochs", "2", "--metrics", metrics, "--run-id", "sub1");
+    }
+
+    @Test
+    void trainPrintsTheSeedsEpochLinesAndASummary() {
+        assertEquals(0, first.exit(), first.err());
+        assertTrue(first.out().matches("(?s).*\nepoch 1: loss \\d\\.\\d{4}, train acc 0\\.\\d{3}, test acc 0\\.\\d{3} "
+                + "\\(train .*\nepoch 2: loss .*"), first.out());
+        assertTrue(first.out().contains("done: run sub1, 2 epochs"), first.out());
+        assertTrue(first.out().contains("plot: "), "the run's curves are drawn: " + first.out());
+    }
+
+    @Test
+    void sqlSeesTheRowsInCsv() throws Exception {
+        Result r = submit("sql", "SELECT run_id, count(*) AS epochs FROM metrics GROUP BY run_id", "--metrics",
+                metrics, "--format", "csv");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("run_id,epochs\nsub1,2\n", r.out());
+    }
+
+    @Test
+    void badInputIsAOneLineErrorWithExitCode2AndKeepsEarlierResults() throws Exception {
+        Result dropout = submit("train", "--dropout1", "1.5", "--metrics", metrics);
+        assertEquals(2, dropout.exit());
+        assertEquals("error: --dropout1 1.5 is out of range: expected a number in [0.0, 1.0]\n", dropout.err());
+
+        Path bad = TestData.fashionLike(dir.resolve("bad"), 20, 10);
+        Files.write(bad.resolve("t10k-labels-idx1-ubyte.gz"), new byte[]{0x1f, (byte) 0x8b, 8, 0, 0});
+        Result corrupt = submit("--master", "local[2]", "train", "--data", bad.toString(), "--metrics", metrics,
+                "--run-id", "bad1");
+        assertEquals(2, corrupt.exit(), corrupt.err());
+        List<String> errorLines = corrupt.err().lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(1, errorLines.size(), corrupt.err());
+        assertTrue(errorLines.get(0).contains("t10k-labels-idx1-ubyte.gz"), errorLines.get(0));
+
+        Result again = submit("--master", "local[2]", "train", "--data", TestData.realData(), "--metrics", metrics,
+                "--run-id", "sub1", "--train-limit", "256", "--epochs", "1");
+        assertEquals(2, again.exit());
+        assertTrue(again.err().contains("error: run id 'sub1' already has 2 epoch(s)"), again.err());
+
+        Result rows = submit("sql", "SELECT count(*) AS n FROM metrics", "--metrics", metrics, "--format", "csv");
+        assertEquals("n\n2\n", rows.out(), "the earlier run's rows are intact");
+    }
+
+    @Test
+    void dropoutDemoPrintsTheSeedsFirstListing() throws Exception {
+        Result r = submit("dropout-demo");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("dropout_layer(X, 0.0)\n[[  0.0,  1.0,  2.0,"), r.out());
+        assertTrue(r.out().contains("dropout_layer(X, 1.0)\n[[  0.0,  0.0,  0.0,"), r.out());
+        assertTrue(r.out().contains("1/q"), r.out());
+    }
+}

@@ -1,0 +1,110 @@
+package io.github.sparkdropout.metrics;
+
+import io.github.sparkdropout.TestSpark;
+import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.eval.EvalResult;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MetricsTableTest {
+    @TempDir
+    Path dir;
+
+    static RunInfo run(String id) {
+        TrainConfig c = TrainConfig.of(Map.of("run-id", id)).resolve(2, 2, 2, "x");
+        FashionMnist.Split s = new FashionMnist.Split("train", 3, new byte[3 * 784], new byte[3], "a", "b", false);
+        return new RunInfo(id, new Timestamp(0), c, "local[2]", 1, "app", "3.5.9", "0.1.0", "abc", s, s);
+    }
+
+    static EvalResult eval() {
+        long[][] confusion = new long[10][10];
+        confusion[1][1] = 3;
+        double[] z = new double[10];
+        return new EvalResult(1.0, 3, z, z, z, new long[10], confusion);
+    }
+
+    static void append(MetricsTable t, String id, int epoch) {
+        EpochRecord e = new EpochRecord(epoch, 1.0 / epoch, 0.5, 0.6, 1.5, 0.2, 100, new Timestamp(1000),
+                new Timestamp(2000));
+        t.appendEpoch(MetricsSchema.epochRow(run(id), e), MetricsSchema.classRows(id, epoch, eval()), id, epoch);
+    }
+
+    @Test
+    void appendsReadBackWithTheDocumentedSchema() {
+        SparkSession spark = TestSpark.get();
+        MetricsTable t = new MetricsTable(spark, dir.toString());
+        assertEquals(0, t.recordedEpochs("r1"));
+        append(t, "r1", 1);
+        append(t, "r1", 2);
+        List<Row> rows = t.read(MetricsTable.EPOCHS).orderBy("epoch").collectAsList();
+        assertEquals(2, rows.size());
+        assertEquals(MetricsSchema.EPOCHS.fieldNames().length, rows.get(0).length());
+        assertEquals(0.5, rows.get(1).getDouble(rows.get(1).fieldIndex("train_loss")));
+        assertEquals(66.666, rows.get(0).getDouble(rows.get(0).fieldIndex("examples_per_second")), 0.01);
+        assertEquals("scratch", rows.get(0).getString(rows.get(0).fieldIndex("variant")));
+        assertEquals(20, t.read(MetricsTable.CLASSES).count(), "10 classes x 2 epochs");
+        assertEquals(2, t.recordedEpochs("r1"));
+    }
+
+    @Test
+    void aRunIdAlreadyInTheTableIsRefused() {
+        MetricsTable t = new MetricsTable(TestSpark.get(), dir.toString());
+        append(t, "taken", 1);
+        String msg = assertThrows(ConfigException.class, () -> t.requireNewRun("taken")).getMessage();
+        assertTrue(msg.contains("run id 'taken' already has 1 epoch"), msg);
+        t.requireNewRun("fresh");
+    }
+
+    @Test
+    void concurrentRunsBothKeepAllTheirRowsAndNoStagingIsLeft() throws Exception {
+        MetricsTable t = new MetricsTable(TestSpark.get(), dir.toString());
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> a = pool.submit(() -> {
+                for (int e = 1; e <= 5; e++) {
+                    append(t, "runA", e);
+                }
+            });
+            Future<?> b = pool.submit(() -> {
+                for (int e = 1; e <= 5; e++) {
+                    append(t, "runB", e);
+                }
+            });
+            a.get();
+            b.get();
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(5, t.read(MetricsTable.EPOCHS).where("run_id = 'runA'").count());
+        assertEquals(5, t.read(MetricsTable.EPOCHS).where("run_id = 'runB'").count());
+        try (Stream<Path> staged = Files.walk(dir)) {
+            assertTrue(staged.noneMatch(p -> p.getFileName().toString().startsWith("part-")),
+                    "only published files remain");
+        }
+    }
+
+    @Test
+    void readingAnEmptyLocationIsAOneLineError() {
+        MetricsTable t = new MetricsTable(TestSpark.get(), dir.resolve("none").toString());
+        String msg = assertThrows(ConfigException.class, () -> t.read(MetricsTable.EPOCHS)).getMessage();
+        assertTrue(msg.startsWith("no metrics recorded in"), msg);
+    }
+}
