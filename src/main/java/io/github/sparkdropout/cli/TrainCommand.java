@@ -69,8 +69,8 @@ final class TrainCommand {
             throw new ConfigException("--workers " + cfg.workers() + " exceeds the " + train.count()
                     + " training examples");
         }
-        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.of(spark, train, cfg.workers(), cfg.seed()), "train");
-        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.of(spark, test, Math.min(cfg.workers(), test.count()),
+        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.rows(spark, train, cfg.workers(), cfg.seed()), "train");
+        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.rows(spark, test, Math.min(cfg.workers(), test.count()),
                 null), "test");
         trainShards.count();
         testShards.count();
@@ -97,9 +97,11 @@ final class TrainCommand {
             table.appendEpoch(MetricsSchema.epochRow(run, record),
                     MetricsSchema.classRows(cfg.runId(), record.epoch(), eval), cfg.runId(), record.epoch());
             records.add(record);
-            System.out.printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s, %.0f ex/s,"
+            System.out.printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s%s, %.0f ex/s,"
                             + " eval %.2f s)%n", record.epoch(), record.trainLoss(), record.trainAcc(),
-                    record.testAcc(), record.trainSeconds(), record.examplesPerSecond(), record.evalSeconds());
+                    record.testAcc(), record.trainSeconds(), Double.isNaN(record.workerBusySeconds()) ? ""
+                            : String.format(" of which workers busy %.2f s", record.workerBusySeconds()),
+                    record.examplesPerSecond(), record.evalSeconds());
             progress.nextEpoch(record.epoch() + 1, cfg.epochs());
         }, progress);
         trainShards.unpersist(false);

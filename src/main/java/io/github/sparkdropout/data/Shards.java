@@ -21,8 +21,14 @@ public final class Shards {
     private Shards() {
     }
 
+    /** Shards of a (label, features) frame; see {@link #of(JavaRDD, String)} for the fast path. */
     public static JavaRDD<DataSet> of(Dataset<Row> frame, String name) {
-        JavaRDD<DataSet> shards = frame.javaRDD().mapPartitions(Shards::toDataSet, true);
+        return of(frame.javaRDD(), name);
+    }
+
+    /** Shards of (label, features) rows, e.g. {@link MnistFrames#rows}: one cached DataSet per partition. */
+    public static JavaRDD<DataSet> of(JavaRDD<Row> rows, String name) {
+        JavaRDD<DataSet> shards = rows.mapPartitions(Shards::toDataSet, true);
         shards.setName(name + " shards (one DL4J DataSet per worker)");
         return shards.persist(StorageLevel.MEMORY_ONLY());
     }

@@ -215,6 +215,7 @@ public final class ResidentAveragingTrainingMaster
             if (start >= n) {
                 return Collections.singletonList(new RoundResult(null, 0, 0)).iterator();
             }
+            long taskStart = System.nanoTime();
             NativeThreads.limit(threads);
             Replica replica = ReplicaCache.get(trainingId + "/train/" + partition, confJson.value());
             MultiLayerNetwork net = replica.net();
@@ -239,8 +240,9 @@ public final class ResidentAveragingTrainingMaster
                 steps++;
                 examples += to - from;
             }
-            return Collections.singletonList(new RoundResult(net.params().toFloatVector(), steps, examples))
-                    .iterator();
+            float[] out = net.params().toFloatVector();
+            stats.addWorkerNanos(System.nanoTime() - taskStart);
+            return Collections.singletonList(new RoundResult(out, steps, examples)).iterator();
         }
     }
 

@@ -17,12 +17,14 @@ public final class TrainStats implements Serializable {
     private final LongAccumulator correct;
     private final LongAccumulator examples;
     private final LongAccumulator steps;
+    private final LongAccumulator workerNanos;
 
     private TrainStats(SparkContext sc, int epoch) {
         lossSum = sc.doubleAccumulator("epoch " + epoch + " train loss sum");
         correct = sc.longAccumulator("epoch " + epoch + " train correct");
         examples = sc.longAccumulator("epoch " + epoch + " train examples");
         steps = sc.longAccumulator("epoch " + epoch + " train minibatch steps");
+        workerNanos = sc.longAccumulator("epoch " + epoch + " worker task nanoseconds");
     }
 
     /** Fresh accumulators for one epoch, registered with {@code sc}. */
@@ -36,6 +38,16 @@ public final class TrainStats implements Serializable {
         correct.add(minibatchCorrect);
         examples.add(minibatchSize);
         steps.add(1);
+    }
+
+    /** Called on a worker with the wall time of one of its tasks (resident master only). */
+    void addWorkerNanos(long nanos) {
+        workerNanos.add(nanos);
+    }
+
+    /** Wall seconds the workers spent inside their tasks, summed over workers (resident master only). */
+    public double workerSeconds() {
+        return workerNanos.value() / 1e9;
     }
 
     /** Mean loss per example over the epoch (driver side, after the epoch). */

@@ -96,7 +96,8 @@ public final class Trainer {
                 EvalResult eval = evaluation.evaluate(sparkNet.getNetwork(), testShards, FashionMnist.CLASSES);
                 long t2 = System.nanoTime();
                 EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(), eval.accuracy(),
-                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, stats.examples(), started,
+                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, stats.examples(),
+                        resident != null ? stats.workerSeconds() / config.workers() : Double.NaN, started,
                         new Timestamp(System.currentTimeMillis()));
                 sink.epochDone(record, eval);
             }

@@ -42,7 +42,7 @@ class MetricsTableTest {
     }
 
     static void append(MetricsTable t, String id, int epoch) {
-        EpochRecord e = new EpochRecord(epoch, 1.0 / epoch, 0.5, 0.6, 1.5, 0.2, 100, new Timestamp(1000),
+        EpochRecord e = new EpochRecord(epoch, 1.0 / epoch, 0.5, 0.6, 1.5, 0.2, 100, 1.2, new Timestamp(1000),
                 new Timestamp(2000));
         t.appendEpoch(MetricsSchema.epochRow(run(id), e), MetricsSchema.classRows(id, epoch, eval()), id, epoch);
     }

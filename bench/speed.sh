@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Issue-5 benchmark: seconds per training epoch (steady state = median of epochs 3..E), GFLOP/s, test accuracy
+# and peak RSS of (a) this job in Spark local[2] with the default settings, (b) one JVM running DL4J's own
+# MultiLayerNetwork.fit over minibatches of the same global batch, (b') one JVM running our lean step,
+# (c) Spark MLlib's MultilayerPerceptronClassifier (784-256-256-10, L-BFGS). Each in its own JVM, one after another.
+#
+#   bench/speed.sh [EPOCHS] [RUNS]        (defaults 6 and 3)
+#
+# OpenBLAS kernels: the environment's OPENBLAS_CORETYPE is used as is (say which in the results).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+epochs=${1:-6}
+runs=${2:-3}
+[ -f target/.stamp-compile ] || [ -d target/test-classes ] || mvn -q -B -DskipTests test-compile
+mvn -q -B -o -DskipTests test-compile >/dev/null
+[ -f data/fashion-mnist/train-images-idx3-ubyte.gz ] || data/fetch.sh
+read -r -a opens < conf/java17-opens.txt
+cp="target/test-classes:target/classes:$(cat target/classpath.txt)"
+run() { java "${opens[@]}" -Xmx6g -Dlog4j2.configurationFile=file:conf/log4j2.properties -cp "$cp" \
+        io.github.sparkdropout.bench.SpeedBench "$@" 2>/dev/null | grep '^RESULT'; }
+echo "# $(date -u +%F) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} epochs=$epochs runs=$runs"
+for r in $(seq "$runs"); do
+  run job "$epochs"
+  run single-dl4j "$epochs"
+  run single-lean "$epochs"
+done
+run mllib 20
