@@ -4,7 +4,7 @@
 # MultiLayerNetwork.fit over minibatches of the same global batch, (b') one JVM running our lean step,
 # (c) Spark MLlib's MultilayerPerceptronClassifier (784-256-256-10, L-BFGS). Each in its own JVM, one after another.
 #
-#   bench/speed.sh [EPOCHS] [RUNS]        (defaults 6 and 3)
+#   bench/speed.sh [EPOCHS] [RUNS]        (defaults 6 and 3; SKIP_MLLIB=1 skips (c))
 #
 # OpenBLAS kernels: the environment's OPENBLAS_CORETYPE is used as is (say which in the results).
 set -euo pipefail
@@ -24,4 +24,4 @@ for r in $(seq "$runs"); do
   run single-dl4j "$epochs"
   run single-lean "$epochs"
 done
-run mllib 20
+[ -n "${SKIP_MLLIB:-}" ] || run mllib 20

@@ -7,6 +7,7 @@ import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.metrics.CurvePlot;
+import io.github.sparkdropout.metrics.EpochAppender;
 import io.github.sparkdropout.metrics.EpochRecord;
 import io.github.sparkdropout.metrics.MetricsSchema;
 import io.github.sparkdropout.metrics.MetricsTable;
@@ -92,18 +93,20 @@ final class TrainCommand {
 
         List<EpochRecord> records = new ArrayList<>();
         ProgressPrinter progress = new ProgressPrinter(System.out);
-        new Trainer(spark, cfg).fit(trainShards, testShards, (record, eval) -> {
-            progress.clear();
-            table.appendEpoch(MetricsSchema.epochRow(run, record),
-                    MetricsSchema.classRows(cfg.runId(), record.epoch(), eval), cfg.runId(), record.epoch());
-            records.add(record);
-            System.out.printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s%s, %.0f ex/s,"
-                            + " eval %.2f s)%n", record.epoch(), record.trainLoss(), record.trainAcc(),
-                    record.testAcc(), record.trainSeconds(), Double.isNaN(record.workerBusySeconds()) ? ""
-                            : String.format(" of which workers busy %.2f s", record.workerBusySeconds()),
-                    record.examplesPerSecond(), record.evalSeconds());
-            progress.nextEpoch(record.epoch() + 1, cfg.epochs());
-        }, progress);
+        try (EpochAppender appender = new EpochAppender(table)) {
+            new Trainer(spark, cfg).fit(trainShards, testShards, (record, eval) -> {
+                progress.clear();
+                appender.append(MetricsSchema.epochRow(run, record),
+                        MetricsSchema.classRows(cfg.runId(), record.epoch(), eval), cfg.runId(), record.epoch());
+                records.add(record);
+                System.out.printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s%s, %.0f ex/s,"
+                                + " eval %.2f s)%n", record.epoch(), record.trainLoss(), record.trainAcc(),
+                        record.testAcc(), record.trainSeconds(), Double.isNaN(record.workerBusySeconds()) ? ""
+                                : String.format(" of which workers busy %.2f s", record.workerBusySeconds()),
+                        record.examplesPerSecond(), record.evalSeconds());
+                progress.nextEpoch(record.epoch() + 1, cfg.epochs());
+            }, progress);
+        }
         trainShards.unpersist(false);
         testShards.unpersist(false);
 

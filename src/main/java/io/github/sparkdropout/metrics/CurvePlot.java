@@ -34,6 +34,10 @@ public final class CurvePlot {
     private static final String[] METRICS = {"train_loss", "train_acc", "test_acc"};
     private static final String[] LABELS = {"train loss", "train acc", "test acc"};
     private static final BasicStroke[] STROKES = {SeriesLines.SOLID, SeriesLines.DASH_DASH, SeriesLines.DOT_DOT};
+    /** One colour per run when several runs overlay (line style then tells the metric). */
+    private static final java.awt.Color[] RUN_COLORS = {new java.awt.Color(0x1f77b4), new java.awt.Color(0xd62728),
+            new java.awt.Color(0x2ca02c), new java.awt.Color(0x9467bd), new java.awt.Color(0xff7f0e),
+            new java.awt.Color(0x8c564b), new java.awt.Color(0xe377c2), new java.awt.Color(0x7f7f7f)};
 
     private CurvePlot() {
     }
@@ -94,8 +98,10 @@ public final class CurvePlot {
                 .setYAxisMax(Math.min(Math.ceil(maxY * 10) / 10, 5.0)).setXAxisDecimalPattern("0")
                 .setLegendVisible(true).setChartTitleFont(new java.awt.Font(java.awt.Font.SANS_SERIF,
                         java.awt.Font.PLAIN, 13));
+        int run = 0;
         for (Map.Entry<String, List<Row>> e : byRun.entrySet()) {
             List<Row> rows = e.getValue();
+            java.awt.Color color = RUN_COLORS[run++ % RUN_COLORS.length];
             double[] x = new double[rows.size()];
             for (int i = 0; i < x.length; i++) {
                 x[i] = rows.get(i).getInt(1);
@@ -109,6 +115,10 @@ public final class CurvePlot {
                 XYSeries s = chart.addSeries(name, x, y);
                 s.setLineStyle(STROKES[m]);
                 s.setMarker(SeriesMarkers.CIRCLE);
+                if (byRun.size() > 1) {
+                    s.setLineColor(color);
+                    s.setMarkerColor(color);
+                }
             }
         }
         return chart;

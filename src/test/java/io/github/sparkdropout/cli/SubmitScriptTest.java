@@ -89,6 +89,32 @@ class SubmitScriptTest {
     }
 
     @Test
+    void twoRunsAppendingToOneTableAtOnceBothKeepAllTheirRows() throws Exception {
+        String shared = dir.resolve("shared-metrics").toString();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<Result>> runs = new ArrayList<>();
+            for (String id : new String[]{"concurrent-a", "concurrent-b"}) {
+                runs.add(pool.submit(() -> submit("--master", "local[1]", "train", "--data", TestData.realData(),
+                        "--train-limit", "512", "--test-limit", "200", "--epochs", "3", "--workers", "1",
+                        "--metrics", shared, "--run-id", id)));
+            }
+            for (java.util.concurrent.Future<Result> f : runs) {
+                Result r = f.get();
+                assertEquals(0, r.exit(), r.err());
+            }
+        } finally {
+            pool.shutdown();
+        }
+        Result rows = submit("sql", "SELECT run_id, count(*) AS epochs FROM metrics GROUP BY run_id ORDER BY run_id",
+                "--metrics", shared, "--format", "csv");
+        assertEquals("run_id,epochs\nconcurrent-a,3\nconcurrent-b,3\n", rows.out(), rows.err());
+        Result classes = submit("sql", "SELECT count(*) AS n FROM class_metrics", "--metrics", shared, "--format",
+                "csv");
+        assertEquals("n\n60\n", classes.out(), "2 runs x 3 epochs x 10 classes");
+    }
+
+    @Test
     void dropoutDemoPrintsTheSeedsFirstListing() throws Exception {
         Result r = submit("dropout-demo");
         assertEquals(0, r.exit(), r.err());
