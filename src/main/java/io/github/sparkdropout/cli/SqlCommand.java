@@ -61,7 +61,8 @@ final class SqlCommand {
             return spark.sql(sql);
         } catch (Exception e) { // Scala throws AnalysisException (checked in Java) undeclared
             if (e instanceof AnalysisException) {
-                throw new ConfigException("query rejected: " + e.getMessage().split("\n")[0]);
+                String firstLine = e.getMessage().strip().lines().findFirst().orElse(e.getClass().getSimpleName());
+                throw new ConfigException("query rejected: " + firstLine);
             }
             throw e;
         }

@@ -117,6 +117,16 @@ class TrainEndToEndTest {
     }
 
     @Test
+    void aBadQueryIsAOneLineError() {
+        for (String bad : new String[]{"SELEC 1", "SELECT * FROM nope"}) {
+            String msg = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.github.sparkdropout.config.ConfigException.class,
+                    () -> SqlCommand.query(TestSpark.get(), metrics, bad)).getMessage();
+            assertTrue(msg.startsWith("query rejected: [") && !msg.contains("\n"), msg);
+        }
+    }
+
+    @Test
     void plotDrawsOneSeriesPerMetricAndRun() throws Exception {
         SparkSession spark = TestSpark.get();
         MetricsTable table = new MetricsTable(spark, metrics);
