@@ -19,9 +19,18 @@ cp="target/test-classes:target/classes:$(cat target/classpath.txt)"
 run() { java "${opens[@]}" -Xmx6g -Dlog4j2.configurationFile=file:conf/log4j2.properties -cp "$cp" \
         io.github.sparkdropout.bench.SpeedBench "$@" 2>/dev/null | grep '^RESULT'; }
 echo "# $(date -u +%F) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} epochs=$epochs runs=$runs"
+results=$(mktemp)
 for r in $(seq "$runs"); do
-  run job "$epochs"
-  run single-dl4j "$epochs"
-  run single-lean "$epochs"
+  run job "$epochs" | tee -a "$results"
+  run single-dl4j "$epochs" | tee -a "$results"
+  run single-lean "$epochs" | tee -a "$results"
 done
+# Medians over the runs, and the ratios the issue asks for.
+median() { grep "mode=$1 " "$results" | sed 's/.*epoch_s=\([0-9.]*\).*/\1/' | sort -n \
+  | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+a=$(median job); b=$(median single-dl4j); b2=$(median single-lean)
+awk -v a="$a" -v b="$b" -v c="$b2" 'BEGIN {
+  printf "SUMMARY median s/epoch: (a) job %.3f (%.1f GFLOP/s), (b) single DL4J fit %.3f (%.1f GFLOP/s),", a, 97/a, b, 97/b
+  printf " (b2) single lean %.3f (%.1f GFLOP/s); (a)/(b) = %.2f, (a)/(b2) = %.2f\n", c, 97/c, a/b, a/c }'
+rm -f "$results"
 [ -n "${SKIP_MLLIB:-}" ] || run mllib 20
