@@ -68,6 +68,9 @@ public final class CurvePlot {
             byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
             Path path = new Path(out);
             FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (fs instanceof org.apache.hadoop.fs.LocalFileSystem) {
+                fs = ((org.apache.hadoop.fs.LocalFileSystem) fs).getRaw(); // a PNG for people: no .crc beside it
+            }
             try (FSDataOutputStream s = fs.create(path, true)) {
                 s.write(png);
             }
