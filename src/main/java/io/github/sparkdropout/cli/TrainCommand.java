@@ -66,10 +66,6 @@ final class TrainCommand {
         long t0 = System.nanoTime();
         FashionMnist.Split train = FashionMnist.train(cfg.data(), cfg.trainLimit(), hadoop);
         FashionMnist.Split test = FashionMnist.test(cfg.data(), cfg.testLimit(), hadoop);
-        if (cfg.workers() > train.count()) {
-            throw new ConfigException("--workers " + cfg.workers() + " exceeds the " + train.count()
-                    + " training examples");
-        }
         JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.rows(spark, train, cfg.workers(), cfg.seed()), "train");
         JavaRDD<DataSet> testShards = Shards.of(MnistFrames.rows(spark, test, Math.min(cfg.workers(), test.count()),
                 null), "test");

@@ -2,7 +2,6 @@ package io.github.sparkdropout.data;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -13,17 +12,12 @@ import java.util.Collections;
 import java.util.Iterator;
 
 /**
- * What the trainer consumes: each partition of a (label, features) {@code Dataset<Row>} turned into ONE DL4J
+ * What the trainer consumes: each partition of the (label, features) rows of {@link MnistFrames} turned into ONE DL4J
  * {@link DataSet} holding that worker's whole shard (features float32 [n, 784], labels one-hot [n, 10]), cached
  * in executor memory. Minibatches are cut from it in the executor, never shipped.
  */
 public final class Shards {
     private Shards() {
-    }
-
-    /** Shards of a (label, features) frame; see {@link #of(JavaRDD, String)} for the fast path. */
-    public static JavaRDD<DataSet> of(Dataset<Row> frame, String name) {
-        return of(frame.javaRDD(), name);
     }
 
     /** Shards of (label, features) rows, e.g. {@link MnistFrames#rows}: one cached DataSet per partition. */

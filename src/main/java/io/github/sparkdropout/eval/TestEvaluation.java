@@ -44,6 +44,11 @@ public final class TestEvaluation {
         this.threads = threads;
     }
 
+    /** Drops this evaluation's replicas from the driver JVM's cache (executors drop theirs by LRU). */
+    public void release() {
+        ReplicaCache.evict(replicaKey);
+    }
+
     /** Evaluates {@code net}'s current parameters on {@code testShards}. */
     public EvalResult evaluate(MultiLayerNetwork net, JavaRDD<DataSet> testShards, int classes) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());

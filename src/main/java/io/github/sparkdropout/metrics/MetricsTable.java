@@ -57,8 +57,18 @@ public final class MetricsTable {
         }
     }
 
-    /** Refuses a run id that the table already holds: a rerun must not mix its epochs with an earlier run's. */
+    /**
+     * Before training: the location must be creatable (so a bad --metrics fails now, not after the first epoch),
+     * and the run id new, so a rerun never mixes its epochs with an earlier run's.
+     */
     public void requireNewRun(String runId) {
+        try {
+            if (!fs.mkdirs(tablePath(EPOCHS)) || !fs.mkdirs(tablePath(CLASSES))) {
+                throw new ConfigException(root + ": cannot create the metrics tables there");
+            }
+        } catch (IOException e) {
+            throw new ConfigException(root + ": cannot create the metrics tables there: " + e.getMessage());
+        }
         int n = recordedEpochs(runId);
         if (n > 0) {
             throw new ConfigException("run id '" + runId + "' already has " + n + " epoch(s) in " + tablePath(EPOCHS)

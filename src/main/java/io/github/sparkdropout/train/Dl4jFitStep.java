@@ -5,11 +5,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * DL4J's own training step ({@code MultiLayerNetwork.fit}); the loss and accuracy come from the
- * {@link TrainStatsListener} semantics (same forward pass), computed here from the listener's last values.
+ * DL4J's own training step ({@code MultiLayerNetwork.fit}); the step's loss and accuracy are read by a
+ * {@link TrainStatsListener} from the same forward pass, as the stock master's workers do.
  */
 final class Dl4jFitStep implements MinibatchStep {
-    private final LastStepListener last = new LastStepListener();
+    private final TrainStatsListener last = new TrainStatsListener(null);
 
     @Override
     public Outcome step(MultiLayerNetwork net, INDArray features, INDArray labels) {
@@ -17,19 +17,6 @@ final class Dl4jFitStep implements MinibatchStep {
             net.addListeners(last);
         }
         net.fit(new DataSet(features, labels));
-        return new Outcome(last.loss, last.correct);
-    }
-
-    /** Captures the step's loss and correct count right after the backward pass. */
-    static final class LastStepListener extends org.deeplearning4j.optimize.api.BaseTrainingListener {
-        double loss;
-        long correct;
-
-        @Override
-        public void onBackwardPass(org.deeplearning4j.nn.api.Model model) {
-            MultiLayerNetwork net = (MultiLayerNetwork) model;
-            loss = net.score();
-            correct = TrainStatsListener.correctFromOutputLayer(net);
-        }
+        return new Outcome(last.lastLoss(), last.lastCorrect());
     }
 }

@@ -18,6 +18,8 @@ public final class TrainStatsListener extends BaseTrainingListener implements ja
     private static final long serialVersionUID = 1L;
 
     private TrainStats stats;
+    private transient double lastLoss = Double.NaN;
+    private transient long lastCorrect;
 
     public TrainStatsListener(TrainStats stats) {
         this.stats = stats;
@@ -30,15 +32,29 @@ public final class TrainStatsListener extends BaseTrainingListener implements ja
 
     @Override
     public void onBackwardPass(Model model) {
-        if (stats == null || !(model instanceof MultiLayerNetwork)) {
+        if (!(model instanceof MultiLayerNetwork)) {
             return;
         }
         MultiLayerNetwork net = (MultiLayerNetwork) model;
-        stats.add(net.score(), correctFromOutputLayer(net), net.getLabels().size(0));
+        lastLoss = net.score();
+        lastCorrect = correctFromOutputLayer(net);
+        if (stats != null) {
+            stats.add(lastLoss, lastCorrect, net.getLabels().size(0));
+        }
+    }
+
+    /** Mean loss of the last step this listener saw. */
+    double lastLoss() {
+        return lastLoss;
+    }
+
+    /** Correct predictions of the last step this listener saw. */
+    long lastCorrect() {
+        return lastCorrect;
     }
 
     /** Correct predictions of the step just back-propagated, from the output layer's (dropped-out) input. */
-    static long correctFromOutputLayer(MultiLayerNetwork net) {
+    private static long correctFromOutputLayer(MultiLayerNetwork net) {
         Layer out = net.getOutputLayer();
         INDArray logits = out.input().mmul(out.getParam("W")).addiRowVector(out.getParam("b"));
         return logits.argMax(1).eq(net.getLabels().argMax(1)).castTo(org.nd4j.linalg.api.buffer.DataType.INT)

@@ -102,6 +102,7 @@ public final class Trainer {
                 sink.epochDone(record, eval);
             }
         } finally {
+            evaluation.release();
             if (resident != null) {
                 resident.release();
             }

@@ -102,6 +102,15 @@ class MetricsTableTest {
     }
 
     @Test
+    void aLocationThatCannotHoldTablesIsRefusedBeforeTraining() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        MetricsTable t = new MetricsTable(TestSpark.get(), file.resolve("metrics").toString());
+        String msg = assertThrows(ConfigException.class, () -> t.requireNewRun("r")).getMessage();
+        assertTrue(msg.contains("cannot create the metrics tables") && !msg.contains("\n"), msg);
+        assertEquals("not a directory", Files.readString(file), "nothing destroyed");
+    }
+
+    @Test
     void readingAnEmptyLocationIsAOneLineError() {
         MetricsTable t = new MetricsTable(TestSpark.get(), dir.resolve("none").toString());
         String msg = assertThrows(ConfigException.class, () -> t.read(MetricsTable.EPOCHS)).getMessage();
