@@ -2,11 +2,12 @@
 # Smoke test of the fast path on a real cluster manager: a Spark standalone master and two worker JVMs on
 # 127.0.0.1 (their classes come with spark-core; no Spark installation), one executor of 1 core per worker, and
 # the job submitted to spark://127.0.0.1:PORT. Trains 2 epochs on a subset and checks the metrics rows.
-#   bench/standalone-smoke.sh [TRAIN_LIMIT] [EPOCHS]
+#   bench/standalone-smoke.sh [TRAIN_LIMIT] [EPOCHS] [AVERAGING_SYNC]     (sync: barrier (default), jobs or auto)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=${1:-20480}
 epochs=${2:-2}
+sync=${3:-barrier}
 port=${SMOKE_PORT:-17077}
 [ -f target/.stamp-package ] && [ -z "$(find pom.xml src conf -newer target/.stamp-package -print -quit)" ] \
   || { mvn -q -B -DskipTests package && touch target/.stamp-package; }
@@ -35,9 +36,9 @@ sleep 8
 unset SPARK_HOME  # the driver runs embedded (submit.sh without a Spark installation)
 ./submit.sh --master "spark://127.0.0.1:$port" --executor-memory 2g --total-executor-cores 2 \
   train --workers 2 --epochs "$epochs" --train-limit "$limit" --test-limit 2000 \
-  --metrics "$tmp/metrics" --run-id standalone-smoke
+  --averaging-sync "$sync" --metrics "$tmp/metrics" --run-id standalone-smoke
 ./submit.sh sql "SELECT epoch, round(train_loss, 4) AS train_loss, round(test_acc, 4) AS test_acc, master,
-    executor_count, round(train_seconds, 2) AS train_s, round(worker_busy_seconds, 2) AS busy_s
+    executor_count, averaging_sync, round(train_seconds, 2) AS train_s, round(worker_busy_seconds, 2) AS busy_s
   FROM metrics ORDER BY epoch" --metrics "$tmp/metrics"
 rows=$(./submit.sh sql "SELECT count(*) AS n FROM metrics WHERE executor_count = 2" --metrics "$tmp/metrics" \
   --format csv | tail -1)

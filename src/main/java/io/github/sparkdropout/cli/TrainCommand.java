@@ -58,20 +58,21 @@ final class TrainCommand {
         long runStart = System.nanoTime();
         String generatedId = new SimpleDateFormat("yyyyMMdd-HHmmss").format(new Date()) + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
-        TrainConfig cfg = resolve(spark, parsed, generatedId);
-        MetricsTable table = new MetricsTable(spark, cfg.metrics());
-        table.requireNewRun(cfg.runId());
+        TrainConfig base = resolve(spark, parsed, generatedId);
+        MetricsTable table = new MetricsTable(spark, base.metrics());
+        table.requireNewRun(base.runId());
 
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         long t0 = System.nanoTime();
-        FashionMnist.Split train = FashionMnist.train(cfg.data(), cfg.trainLimit(), hadoop);
-        FashionMnist.Split test = FashionMnist.test(cfg.data(), cfg.testLimit(), hadoop);
-        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.rows(spark, train, cfg.workers(), cfg.seed()), "train");
-        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.rows(spark, test, Math.min(cfg.workers(), test.count()),
+        FashionMnist.Split train = FashionMnist.train(base.data(), base.trainLimit(), hadoop);
+        FashionMnist.Split test = FashionMnist.test(base.data(), base.testLimit(), hadoop);
+        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.rows(spark, train, base.workers(), base.seed()), "train");
+        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.rows(spark, test, Math.min(base.workers(), test.count()),
                 null), "test");
         trainShards.count();
         testShards.count();
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        TrainConfig cfg = resolveSync(spark, base);
 
         String master = spark.sparkContext().master();
         RunInfo run = new RunInfo(cfg.runId(), new Timestamp(System.currentTimeMillis()), cfg, master,
@@ -125,17 +126,40 @@ final class TrainCommand {
         org.apache.spark.SparkContext sc = spark.sparkContext();
         int cores;
         int slots;
-        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?")
-                .matcher(sc.master());
+        java.util.regex.Matcher local = LOCAL_MASTER.matcher(sc.master());
         if (local.matches()) { // executors live in this JVM: they share this machine's cores
             cores = Runtime.getRuntime().availableProcessors();
-            slots = local.group(1) == null ? 1 : local.group(1).equals("*") ? cores : Integer.parseInt(local.group(1));
+            slots = localSlots(local);
         } else {
-            int taskCpus = sc.getConf().getInt("spark.task.cpus", 1);
-            cores = sc.getConf().getInt("spark.executor.cores", taskCpus);
-            slots = Math.max(1, cores / taskCpus);
+            cores = sc.getConf().getInt("spark.executor.cores", taskCpus(spark));
+            slots = Math.max(1, cores / taskCpus(spark));
         }
         return parsed.resolve(sc.defaultParallelism(), cores, slots, generatedRunId);
+    }
+
+    /**
+     * Chooses how replicas meet to average, once the data is loaded (so the executors holding it have registered):
+     * a barrier stage needs a task slot for every worker at once.
+     */
+    static TrainConfig resolveSync(SparkSession spark, TrainConfig cfg) {
+        org.apache.spark.SparkContext sc = spark.sparkContext();
+        java.util.regex.Matcher local = LOCAL_MASTER.matcher(sc.master());
+        int concurrentSlots = local.matches() ? localSlots(local)
+                : executorCount(spark) * Math.max(1, sc.getConf().getInt("spark.executor.cores", 1) / taskCpus(spark));
+        return cfg.withSyncFor(concurrentSlots, sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false));
+    }
+
+    private static final java.util.regex.Pattern LOCAL_MASTER =
+            java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?");
+
+    /** Task slots of a local[N] master: its executor runs N tasks at once in this JVM. */
+    private static int localSlots(java.util.regex.Matcher local) {
+        String n = local.group(1);
+        return n == null ? 1 : n.equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
+    }
+
+    private static int taskCpus(SparkSession spark) {
+        return Math.max(1, spark.sparkContext().getConf().getInt("spark.task.cpus", 1));
     }
 
     private static int executorCount(SparkSession spark) {

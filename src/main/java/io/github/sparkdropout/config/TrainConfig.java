@@ -1,6 +1,7 @@
 package io.github.sparkdropout.config;
 
 import io.github.sparkdropout.model.Variant;
+import io.github.sparkdropout.train.AveragingSync;
 import io.github.sparkdropout.train.StepKind;
 import io.github.sparkdropout.train.TrainingMasterKind;
 
@@ -32,6 +33,11 @@ public final class TrainConfig implements Serializable {
             "global minibatch; each worker takes batch-size / workers examples per step", 1);
     public static final Param<Integer> AVERAGING_FREQUENCY = Param.intParam("averaging-frequency",
             "minibatch steps each worker takes between two parameter averagings", 1);
+    public static final Param<AveragingSync> AVERAGING_SYNC = Param.enumParam("averaging-sync",
+            "how replicas meet to average (resident master): barrier = one Spark barrier stage per epoch, averaged"
+                    + " by the driver over Spark RPC; jobs = one Spark job per round, averaged on the driver; auto = barrier when"
+                    + " every worker gets a task slot at once and dynamic allocation is off",
+            AveragingSync.class);
     public static final Param<Double> LR = Param.doubleParam("lr", "SGD learning rate", 0, 100, false);
     public static final Param<Double> DROPOUT1 = Param.doubleParam("dropout1",
             "probability of dropping an activation of hidden layer 1 (training only)", 0, 1, true);
@@ -62,13 +68,14 @@ public final class TrainConfig implements Serializable {
 
     /** Every setting, in the order --help lists them. */
     public static final List<Param<?>> PARAMS = List.of(EPOCHS, VARIANT, WORKERS, BATCH_SIZE, AVERAGING_FREQUENCY,
-            LR, DROPOUT1, DROPOUT2, SEED, DATA, METRICS, RUN_ID, TRAIN_LIMIT, TEST_LIMIT, TRAINING_MASTER, STEP, THREADS_PER_WORKER);
+            AVERAGING_SYNC, LR, DROPOUT1, DROPOUT2, SEED, DATA, METRICS, RUN_ID, TRAIN_LIMIT, TEST_LIMIT, TRAINING_MASTER, STEP, THREADS_PER_WORKER);
 
     private final int epochs;
     private final Variant variant;
     private final int workers; // 0 = not yet resolved ("auto")
     private final int batchSize;
     private final int averagingFrequency;
+    private final AveragingSync averagingSync; // AUTO until resolved
     private final double lr;
     private final double dropout1;
     private final double dropout2;
@@ -89,6 +96,7 @@ public final class TrainConfig implements Serializable {
         workers = w.equals("auto") ? 0 : Integer.parseInt(w);
         batchSize = BATCH_SIZE.parse(values.get(BATCH_SIZE.name()));
         averagingFrequency = AVERAGING_FREQUENCY.parse(values.get(AVERAGING_FREQUENCY.name()));
+        averagingSync = AVERAGING_SYNC.parse(values.get(AVERAGING_SYNC.name()));
         lr = LR.parse(values.get(LR.name()));
         dropout1 = DROPOUT1.parse(values.get(DROPOUT1.name()));
         dropout2 = DROPOUT2.parse(values.get(DROPOUT2.name()));
@@ -107,17 +115,22 @@ public final class TrainConfig implements Serializable {
             throw new ConfigException("--variant concise cannot drop every activation (dropout 1.0): DL4J's Dropout"
                     + " needs a retain probability > 0; use --variant scratch or a dropout below 1");
         }
+        if (trainingMaster == TrainingMasterKind.STOCK && averagingSync == AveragingSync.BARRIER) {
+            throw new ConfigException("--averaging-sync barrier needs --training-master resident (DL4J's stock"
+                    + " master runs one Spark job per averaging round)");
+        }
         if (workers > 0) {
             checkBatchSplit(workers);
         }
     }
 
-    private TrainConfig(TrainConfig base, int workers, String runId, int threadsPerWorker) {
+    private TrainConfig(TrainConfig base, int workers, String runId, int threadsPerWorker, AveragingSync sync) {
         this.epochs = base.epochs;
         this.variant = base.variant;
         this.workers = workers;
         this.batchSize = base.batchSize;
         this.averagingFrequency = base.averagingFrequency;
+        this.averagingSync = sync;
         this.lr = base.lr;
         this.dropout1 = base.dropout1;
         this.dropout2 = base.dropout2;
@@ -177,14 +190,39 @@ public final class TrainConfig implements Serializable {
     /**
      * This config with "auto" settings made concrete: workers = {@code defaultParallelism}; threads per worker =
      * {@code coresPerExecutor} shared by the tasks that run at once in one executor ({@code slotsPerExecutor},
-     * capped by the worker count); an empty run id replaced by {@code generatedRunId}.
+     * capped by the worker count); an empty run id replaced by {@code generatedRunId}. The averaging sync is
+     * resolved separately ({@link #withSyncFor}), once the executors are known.
      */
     public TrainConfig resolve(int defaultParallelism, int coresPerExecutor, int slotsPerExecutor,
                                String generatedRunId) {
         int w = workers > 0 ? workers : defaultParallelism;
         int t = threadsPerWorker > 0 ? threadsPerWorker
                 : Math.max(1, coresPerExecutor / Math.max(1, Math.min(w, slotsPerExecutor)));
-        return new TrainConfig(this, w, runId.isEmpty() ? generatedRunId : runId, t);
+        return new TrainConfig(this, w, runId.isEmpty() ? generatedRunId : runId, t, averagingSync);
+    }
+
+    /**
+     * This (resolved) config with the averaging sync made concrete for a cluster with {@code concurrentSlots}
+     * task slots: barrier when all workers fit in them at once and {@code dynamicAllocation} is off (Spark
+     * refuses barrier stages otherwise), else jobs; an explicit barrier that cannot run is a one-line error.
+     */
+    public TrainConfig withSyncFor(int concurrentSlots, boolean dynamicAllocation) {
+        if (workers < 1) {
+            throw new IllegalStateException("workers not resolved yet");
+        }
+        boolean barrierFits = workers <= concurrentSlots && !dynamicAllocation;
+        AveragingSync sync = averagingSync;
+        if (trainingMaster == TrainingMasterKind.STOCK) {
+            sync = AveragingSync.JOBS;
+        } else if (sync == AveragingSync.AUTO) {
+            sync = barrierFits ? AveragingSync.BARRIER : AveragingSync.JOBS;
+        } else if (sync == AveragingSync.BARRIER && !barrierFits) {
+            throw new ConfigException(dynamicAllocation
+                    ? "--averaging-sync barrier cannot run with spark.dynamicAllocation.enabled: use --averaging-sync jobs"
+                    : "--averaging-sync barrier needs all " + workers + " workers running at once but there are "
+                    + concurrentSlots + " task slots: use --workers " + concurrentSlots + " or --averaging-sync jobs");
+        }
+        return new TrainConfig(this, workers, runId, threadsPerWorker, sync);
     }
 
     public int epochs() { return epochs; }
@@ -199,6 +237,8 @@ public final class TrainConfig implements Serializable {
         return batchSize / workers;
     }
     public int averagingFrequency() { return averagingFrequency; }
+    /** How replicas meet to average; {@link AveragingSync#AUTO} until {@link #resolve}. */
+    public AveragingSync averagingSync() { return averagingSync; }
     public double lr() { return lr; }
     public double dropout1() { return dropout1; }
     public double dropout2() { return dropout2; }
@@ -220,7 +260,8 @@ public final class TrainConfig implements Serializable {
     @Override
     public String toString() {
         return "variant=" + variantName() + " epochs=" + epochs + " workers=" + (workers == 0 ? "auto" : workers)
-                + " batch=" + batchSize + " avg-freq=" + averagingFrequency + " lr=" + lr + " dropout=" + dropout1
+                + " batch=" + batchSize + " avg-freq=" + averagingFrequency + " avg-sync="
+                + averagingSync.name().toLowerCase(Locale.ROOT) + " lr=" + lr + " dropout=" + dropout1
                 + "/" + dropout2 + " seed=" + seed + " training-master=" + trainingMaster.name().toLowerCase(Locale.ROOT)
                 + (trainingMaster == TrainingMasterKind.RESIDENT ? " step=" + step.name().toLowerCase(Locale.ROOT) : "");
     }

@@ -60,7 +60,9 @@ public final class MetricsSchema {
             .add("train_labels_sha256", DataTypes.StringType, false)
             .add("test_images_sha256", DataTypes.StringType, false)
             .add("test_labels_sha256", DataTypes.StringType, false)
-            .add("worker_busy_seconds", DataTypes.DoubleType, false);
+            .add("worker_busy_seconds", DataTypes.DoubleType, false)
+            // added in 0.1.0 after the first tables: null in rows written before it
+            .add("averaging_sync", DataTypes.StringType, true);
 
     /** Table {@code classes}: one row per (run_id, epoch, label) from the test evaluation. */
     public static final StructType CLASSES = new StructType()
@@ -86,7 +88,8 @@ public final class MetricsSchema {
                 run.master(), run.startedAt(), run.executorCount(), run.appId(), run.sparkVersion(),
                 run.projectVersion(), run.gitCommit(), c.data(), run.train().official() && run.test().official(),
                 run.train().count(), run.test().count(), run.train().imagesSha256(), run.train().labelsSha256(),
-                run.test().imagesSha256(), run.test().labelsSha256(), e.workerBusySeconds());
+                run.test().imagesSha256(), run.test().labelsSha256(), e.workerBusySeconds(),
+                c.averagingSync().name().toLowerCase(java.util.Locale.ROOT));
     }
 
     public static List<Row> classRows(String runId, int epoch, EvalResult eval) {

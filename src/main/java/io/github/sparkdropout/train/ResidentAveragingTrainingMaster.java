@@ -1,9 +1,11 @@
 package io.github.sparkdropout.train;
 
+import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rpc.RpcEndpointRef;
 import org.deeplearning4j.core.storage.StatsStorageRouter;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
@@ -21,7 +23,10 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.deeplearning4j.core.loader.DataSetLoader;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 
-import io.github.sparkdropout.data.Shuffle;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
 
 import java.io.Serializable;
 import java.util.Collection;
@@ -41,6 +46,13 @@ import java.util.UUID;
  * examples, and returns its parameters; the driver averages them. Nothing is exported, repartitioned or
  * re-serialised per round but the parameter vector (1 MB).
  *
+ * <p>How the replicas meet ({@link AveragingSync}): with {@code JOBS} each round is one Spark job as above; with
+ * {@code BARRIER} the whole epoch is one Spark barrier stage (all workers scheduled at once, retried together)
+ * whose tasks stay alive and, after every averaging period, send their parameters to the driver's
+ * {@link AveragingEndpoint} over Spark's RPC and continue from the mean it replies (the same mean, computed by
+ * the same code in the same order, so both modes give bit-identical models). A Spark job costs 25-40 ms of
+ * scheduling even when empty on a small machine; an RPC round trip costs a fraction of a millisecond locally.
+ *
  * <p>Dropout masks: each task seeds its thread's ND4J RNG from (seed, partition, epoch, round), so no two replicas
  * and no two rounds share a mask stream, and a rerun with the same seed is reproducible.
  */
@@ -58,19 +70,26 @@ public final class ResidentAveragingTrainingMaster
     private final long seed;
     private final StepKind stepKind;
     private final int threadsPerWorker;
+    private final AveragingSync sync;
     private final String trainingId = UUID.randomUUID().toString();
     private transient Broadcast<String> confJson;
     private transient TrainStats stats;
     private transient RoundListener roundListener;
     private transient long[] shardSizes;
     private transient int shardRddId = -1;
+    private transient RpcEndpointRef averagingEndpoint;
     private int epoch;
 
+    /** {@code sync} must be resolved: {@link AveragingSync#BARRIER} or {@link AveragingSync#JOBS}. */
     public ResidentAveragingTrainingMaster(int perWorkerBatchSize, int averagingFrequency, long seed,
-                                           StepKind stepKind, int threadsPerWorker) {
+                                           StepKind stepKind, int threadsPerWorker, AveragingSync sync) {
         if (perWorkerBatchSize < 1 || averagingFrequency < 1) {
             throw new IllegalArgumentException("batch size and averaging frequency must be >= 1");
         }
+        if (sync == null || sync == AveragingSync.AUTO) {
+            throw new IllegalArgumentException("averaging sync not resolved: " + sync);
+        }
+        this.sync = sync;
         this.perWorkerBatchSize = perWorkerBatchSize;
         this.averagingFrequency = averagingFrequency;
         this.seed = seed;
@@ -113,6 +132,40 @@ public final class ResidentAveragingTrainingMaster
             total += s;
         }
         int rounds = roundsPerEpoch(shardSizes);
+        if (sync == AveragingSync.BARRIER) {
+            trainEpochInBarrierStage(sc, net, shards, rounds, total);
+        } else {
+            trainEpochAsJobs(sc, net, shards, rounds, total);
+        }
+        epoch++;
+    }
+
+    private void trainEpochInBarrierStage(JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> shards,
+                                          int rounds, long total) {
+        if (averagingEndpoint == null) {
+            averagingEndpoint = AveragingEndpoint.register("sparkdropout-averaging-" + trainingId);
+        }
+        Broadcast<float[]> params = sc.broadcast(net.params().toFloatVector());
+        EpochTask task = new EpochTask(new RoundTask(trainingId, confJson, params, stats, seed, epoch, 0,
+                averagingFrequency, perWorkerBatchSize, stepKind, threadsPerWorker), rounds,
+                averagingEndpoint.name());
+        ClassTag<RoundResult> tag = ClassTag$.MODULE$.apply(RoundResult.class);
+        List<RoundResult> results = JavaRDD.fromRDD(shards.rdd().barrier().mapPartitions(task, true, tag), tag)
+                .collect();
+        params.destroy();
+        for (RoundResult r : results) {
+            if (r.params != null) { // the lowest partition returns the final average; all replicas hold it
+                net.setParams(Nd4j.create(r.params, new long[]{1, r.params.length}, 'c'));
+                break;
+            }
+        }
+        if (roundListener != null) {
+            roundListener.roundDone(rounds, rounds, total, total);
+        }
+    }
+
+    private void trainEpochAsJobs(JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> shards,
+                                  int rounds, long total) {
         long done = 0;
         for (int round = 0; round < rounds; round++) {
             Broadcast<float[]> params = sc.broadcast(net.params().toFloatVector());
@@ -131,7 +184,6 @@ public final class ResidentAveragingTrainingMaster
                 roundListener.roundDone(round + 1, rounds, done, total);
             }
         }
-        epoch++;
     }
 
     /** Plain mean of the parameter vectors of the workers that trained this round (DL4J's averaging). */
@@ -204,23 +256,42 @@ public final class ResidentAveragingTrainingMaster
             this.threads = threads;
         }
 
+        RoundTask atRound(int r) {
+            return new RoundTask(trainingId, confJson, params, stats, seed, epoch, r, frequency, batch, stepKind,
+                    threads);
+        }
+
         @Override
         public Iterator<RoundResult> call(Integer partition, Iterator<DataSet> it) {
             if (!it.hasNext()) {
                 return Collections.emptyIterator();
             }
             DataSet shard = it.next();
-            int n = shard.numExamples();
-            int start = round * frequency * batch;
-            if (start >= n) {
+            if (round * frequency * batch >= shard.numExamples()) {
                 return Collections.singletonList(new RoundResult(null, 0, 0)).iterator();
             }
             long taskStart = System.nanoTime();
-            NativeThreads.limit(threads);
-            Replica replica = ReplicaCache.get(trainingId + "/train/" + partition, confJson.value());
-            MultiLayerNetwork net = replica.net();
+            Replica replica = replica(partition);
             float[] p = params.value();
-            net.setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+            replica.net().setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+            RoundResult r = trainSteps(replica, partition, shard);
+            stats.addWorkerNanos(System.nanoTime() - taskStart);
+            return Collections.singletonList(r).iterator();
+        }
+
+        Replica replica(int partition) {
+            NativeThreads.limit(threads);
+            return ReplicaCache.get(trainingId + "/train/" + partition, confJson.value());
+        }
+
+        /** This round's {@code frequency} steps of this worker on its replica, from the replica's current parameters. */
+        RoundResult trainSteps(Replica replica, int partition, DataSet shard) {
+            MultiLayerNetwork net = replica.net();
+            int n = shard.numExamples();
+            int start = round * frequency * batch;
+            if (start >= n) {
+                return new RoundResult(null, 0, 0);
+            }
             Nd4j.getRandom().setSeed(mix(seed, partition, epoch, round));
             int[] perm = replica.permutation(epoch, n, mix(seed, partition, epoch, -1));
             MinibatchStep step = replica.step(stepKind);
@@ -240,9 +311,55 @@ public final class ResidentAveragingTrainingMaster
                 steps++;
                 examples += to - from;
             }
-            float[] out = net.params().toFloatVector();
-            stats.addWorkerNanos(System.nanoTime() - taskStart);
-            return Collections.singletonList(new RoundResult(out, steps, examples)).iterator();
+            return new RoundResult(net.params().toFloatVector(), steps, examples);
+        }
+    }
+
+    /**
+     * One worker's whole epoch inside a barrier stage: every round it trains, sends its parameters to the driver's
+     * {@link AveragingEndpoint} and sets its replica to the mean it gets back. Every task joins every round, even
+     * one with no data left (it sends no parameters), or the others would wait for it forever.
+     */
+    static final class EpochTask extends AbstractFunction1<scala.collection.Iterator<DataSet>,
+            scala.collection.Iterator<RoundResult>> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final RoundTask first;
+        private final int rounds;
+        private final String endpoint;
+
+        EpochTask(RoundTask first, int rounds, String endpoint) {
+            this.first = first;
+            this.rounds = rounds;
+            this.endpoint = endpoint;
+        }
+
+        @Override
+        public scala.collection.Iterator<RoundResult> apply(scala.collection.Iterator<DataSet> it) {
+            BarrierTaskContext ctx = BarrierTaskContext.get();
+            int partition = ctx.partitionId();
+            DataSet shard = it.hasNext() ? it.next() : null;
+            long busyStart = System.nanoTime();
+            long waited = 0;
+            AveragingEndpoint.Client averaging = new AveragingEndpoint.Client(endpoint, ctx);
+            Replica replica = shard == null ? null : first.replica(partition);
+            if (replica != null) {
+                float[] p = first.params.value();
+                replica.net().setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+            }
+            float[] avg = null;
+            for (int round = 0; round < rounds; round++) {
+                RoundResult mine = replica == null ? new RoundResult(null, 0, 0)
+                        : first.atRound(round).trainSteps(replica, partition, shard);
+                long w0 = System.nanoTime();
+                avg = averaging.average(round, mine);
+                waited += System.nanoTime() - w0;
+                if (avg != null && replica != null) {
+                    replica.net().setParams(Nd4j.create(avg, new long[]{1, avg.length}, 'c'));
+                }
+            }
+            first.stats.addWorkerNanos(System.nanoTime() - busyStart - waited);
+            RoundResult out = partition == 0 && avg != null ? new RoundResult(avg, 0, 0) : new RoundResult(null, 0, 0);
+            return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }
     }
 
@@ -254,8 +371,12 @@ public final class ResidentAveragingTrainingMaster
         return z ^ (z >>> 31);
     }
 
-    /** Drops this training's replicas from the driver JVM's cache (executors drop theirs by LRU). */
+    /** Ends this training: stops its averaging endpoint, drops its replicas from the driver JVM's cache (executors drop theirs by LRU). */
     public void release() {
+        if (averagingEndpoint != null) {
+            AveragingEndpoint.unregister(averagingEndpoint);
+            averagingEndpoint = null;
+        }
         ReplicaCache.evict(trainingId + "/");
     }
 

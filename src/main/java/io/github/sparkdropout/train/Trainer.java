@@ -61,7 +61,8 @@ public final class Trainer {
         SparkDl4jMultiLayer sparkNet;
         if (config.trainingMaster() == TrainingMasterKind.RESIDENT) {
             resident = new ResidentAveragingTrainingMaster(config.perWorkerBatchSize(),
-                    config.averagingFrequency(), config.seed(), config.step(), config.threadsPerWorker());
+                    config.averagingFrequency(), config.seed(), config.step(), config.threadsPerWorker(),
+                    config.averagingSync());
             resident.setRoundListener(progress);
             sparkNet = new SparkDl4jMultiLayer(sc, net, resident);
         } else {

@@ -9,6 +9,6 @@ public final class BenchAccess {
     }
 
     public static TrainConfig resolve(SparkSession spark, TrainConfig parsed) {
-        return TrainCommand.resolve(spark, parsed, "bench");
+        return TrainCommand.resolveSync(spark, TrainCommand.resolve(spark, parsed, "bench"));
     }
 }

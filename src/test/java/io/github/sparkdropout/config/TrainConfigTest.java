@@ -1,6 +1,7 @@
 package io.github.sparkdropout.config;
 
 import io.github.sparkdropout.model.Variant;
+import io.github.sparkdropout.train.AveragingSync;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -42,6 +43,27 @@ class TrainConfigTest {
         assertEquals(Variant.CONCISE, c.variant());
         assertEquals(64, c.resolve(2, 2, 2, "x").perWorkerBatchSize());
         assertEquals("r1", c.resolve(2, 2, 2, "x").runId());
+    }
+
+    @Test
+    void averagingSyncIsBarrierOnlyWhereABarrierStageCanRun() {
+        TrainConfig auto = TrainConfig.of(Map.of("workers", "4")).resolve(2, 1, 1, "x");
+        assertEquals(AveragingSync.AUTO, auto.averagingSync(), "auto until the executors are known");
+        assertEquals(AveragingSync.BARRIER, auto.withSyncFor(4, false).averagingSync());
+        assertEquals(AveragingSync.JOBS, auto.withSyncFor(2, false).averagingSync(), "4 workers, 2 slots");
+        assertEquals(AveragingSync.JOBS, auto.withSyncFor(8, true).averagingSync(), "dynamic allocation");
+        TrainConfig barrier = TrainConfig.of(Map.of("workers", "4", "averaging-sync", "barrier")).resolve(2, 1, 1, "x");
+        ConfigException e = assertThrows(ConfigException.class, () -> barrier.withSyncFor(2, false));
+        assertEquals("--averaging-sync barrier needs all 4 workers running at once but there are 2 task slots:"
+                + " use --workers 2 or --averaging-sync jobs", e.getMessage());
+        assertTrue(assertThrows(ConfigException.class, () -> barrier.withSyncFor(8, true)).getMessage()
+                .contains("dynamicAllocation"));
+        assertEquals(AveragingSync.JOBS, TrainConfig.of(Map.of("workers", "4", "averaging-sync", "jobs"))
+                .resolve(2, 1, 1, "x").withSyncFor(8, false).averagingSync(), "jobs stays jobs");
+        assertEquals(AveragingSync.JOBS, TrainConfig.of(Map.of("training-master", "stock")).resolve(2, 1, 1, "x")
+                .withSyncFor(8, false).averagingSync(), "the stock master runs a job per round");
+        assertTrue(rejected(Map.of("training-master", "stock", "averaging-sync", "barrier"))
+                .contains("needs --training-master resident"));
     }
 
     @Test

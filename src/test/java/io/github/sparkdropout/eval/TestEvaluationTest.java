@@ -1,12 +1,7 @@
 package io.github.sparkdropout.eval;
 
-import io.github.sparkdropout.TestSpark;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
+import org.nd4j.evaluation.classification.Evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,12 +11,13 @@ class TestEvaluationTest {
     void perClassMetricsMatchAHandComputedConfusionMatrix() {
         // (label, prediction): class 3 is predicted once but never the true label.
         int[][] pairs = {{0, 0}, {0, 0}, {0, 1}, {1, 1}, {1, 1}, {1, 0}, {2, 2}, {2, 1}, {2, 3}};
-        List<Row> rows = new ArrayList<>();
-        for (int[] p : pairs) {
-            rows.add(RowFactory.create((double) p[1], (double) p[0]));
+        Evaluation first = new Evaluation(4);
+        Evaluation second = new Evaluation(4);
+        for (int i = 0; i < pairs.length; i++) { // split over two "partitions", merged as the executors' are
+            (i % 2 == 0 ? first : second).eval(pairs[i][1], pairs[i][0]);
         }
-        EvalResult r = TestEvaluation.fromPredictions(
-                TestSpark.get().createDataFrame(rows, TestEvaluation.PREDICTIONS), 4);
+        first.merge(second);
+        EvalResult r = TestEvaluation.fromEvaluation(first, 4);
         assertArrayEquals(new long[]{2, 1, 0, 0}, r.confusion()[0]);
         assertArrayEquals(new long[]{1, 2, 0, 0}, r.confusion()[1]);
         assertArrayEquals(new long[]{0, 1, 1, 1}, r.confusion()[2]);

@@ -9,7 +9,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -32,9 +32,9 @@ class AveragingExactnessTest {
     private static final int STEPS = 4;
     private static final long SEED = 17;
 
-    @ParameterizedTest(name = "N = {0}")
-    @ValueSource(ints = {1, 2})
-    void averagedWorkersEqualOneNetworkOnTheCombinedBatch(int workers) {
+    @ParameterizedTest(name = "N = {0}, {1}")
+    @CsvSource({"1, JOBS", "2, JOBS", "1, BARRIER", "2, BARRIER"})
+    void averagedWorkersEqualOneNetworkOnTheCombinedBatch(int workers, AveragingSync sync) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
         Nd4j.getRandom().setSeed(5);
         List<DataSet> shards = new ArrayList<>();
@@ -50,7 +50,8 @@ class AveragingExactnessTest {
         JavaRDD<DataSet> rdd = sc.parallelize(shards, workers).cache();
 
         MultiLayerNetwork start = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.0, 0.0, SEED);
-        ResidentAveragingTrainingMaster master = new ResidentAveragingTrainingMaster(BATCH, 1, SEED, StepKind.LEAN, 1);
+        ResidentAveragingTrainingMaster master = new ResidentAveragingTrainingMaster(BATCH, 1, SEED, StepKind.LEAN, 1,
+                sync);
         TrainStats stats = TrainStats.forEpoch(sc.sc(), 1);
         master.setEpochStats(stats);
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, start.clone(), master);
