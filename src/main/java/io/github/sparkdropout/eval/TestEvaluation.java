@@ -1,6 +1,7 @@
 package io.github.sparkdropout.eval;
 
 import io.github.sparkdropout.train.NativeThreads;
+import io.github.sparkdropout.train.ParamVectors;
 import io.github.sparkdropout.train.ReplicaCache;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -9,7 +10,6 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Collections;
 
@@ -44,7 +44,7 @@ public final class TestEvaluation {
     /** Evaluates {@code net}'s current parameters on {@code testShards}. */
     public EvalResult evaluate(MultiLayerNetwork net, JavaRDD<DataSet> testShards, int classes) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<float[]> params = sc.broadcast(net.params().toFloatVector());
+        Broadcast<float[]> params = sc.broadcast(ParamVectors.get(net));
         try {
             return fromEvaluation(predictAndCount(testShards, params, classes), classes);
         } finally {
@@ -64,7 +64,7 @@ public final class TestEvaluation {
             NativeThreads.limit(nativeThreads);
             MultiLayerNetwork replica = ReplicaCache.get(key + partition, conf.value()).net();
             float[] p = params.value();
-            replica.setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+            ParamVectors.set(replica, p);
             Evaluation e = new Evaluation(classes);
             e.eval(shard.getLabels(), replica.output(shard.getFeatures(), false));
             return Collections.singletonList(e).iterator();

@@ -1,7 +1,6 @@
 package io.github.sparkdropout.model;
 
 import org.deeplearning4j.nn.conf.dropout.IDropout;
-import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
@@ -23,6 +22,11 @@ public final class InvertedDropout implements IDropout {
     private final double p;
     /** The mask of the last forward pass (0 or 1/(1-p)), kept for backprop as DL4J's own Dropout does. */
     private transient INDArray mask;
+    /**
+     * Where masks are drawn: reused while the activation shape stays the same (every full minibatch), outside any
+     * workspace, so a training step does not allocate one per layer (allocation showed up in profiles).
+     */
+    private transient INDArray maskBuffer;
 
     public InvertedDropout(@JsonProperty("p") double p) {
         if (!(p >= 0 && p <= 1)) {
@@ -54,8 +58,12 @@ public final class InvertedDropout implements IDropout {
             mask = null;
             return result.assign(0);
         }
-        INDArray m = workspaceMgr.createUninitialized(ArrayType.INPUT, result.dataType(), result.shape(),
-                result.ordering());
+        if (maskBuffer == null || maskBuffer.dataType() != result.dataType()
+                || maskBuffer.ordering() != result.ordering()
+                || !java.util.Arrays.equals(maskBuffer.shape(), result.shape())) {
+            maskBuffer = Nd4j.createUninitializedDetached(result.dataType(), result.ordering(), result.shape());
+        }
+        INDArray m = maskBuffer;
         Nd4j.getExecutioner().exec(new UniformDistribution(m, 0.0, 1.0));
         Nd4j.getExecutioner().exec(new Step(m, m, p)); // 1 where u > p, else 0
         m.muli(1.0 / (1.0 - p));

@@ -22,7 +22,8 @@ import java.util.Map;
  * cross-entropy averaged over the minibatch, plain SGD {@code p -= lr * grad}.
  *
  * <p>What it saves over DL4J's fit is per-step machinery, not arithmetic: no workspaces, solver or listeners;
- * each weight update is fused into the GEMM that computes its gradient ({@code W = W - lr * A^T dZ}, beta = 1);
+ * each weight update is fused into the GEMM that computes its gradient ({@code W = W - lr * A^T dZ}, beta = 1),
+ * and so is each bias update ({@code b = b - lr * 1^T dZ}), so a step allocates nothing;
  * the 10-wide softmax, loss and accuracy are computed in Java on a copy of the logits (a few KB) instead of
  * seven small native ops.
  */
@@ -33,7 +34,7 @@ final class LeanSgdStep implements MinibatchStep {
 
     /** Per-batch-size scratch arrays (activations and back-propagated errors), reused every step. */
     private static final class Buffers {
-        final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1;
+        final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1, ones;
         final float[] logits, labels;
 
         Buffers(long b, long h1, long h2, long out) {
@@ -47,6 +48,7 @@ final class LeanSgdStep implements MinibatchStep {
             dz3 = Nd4j.createUninitialized(DataType.FLOAT, b, out);
             dd2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
             dd1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1);
+            ones = Nd4j.ones(DataType.FLOAT, 1, b); // bias gradients as GEMMs: colsum(dZ) = 1^T dZ
             logits = new float[(int) (b * out)];
             labels = new float[(int) (b * out)];
         }
@@ -120,7 +122,7 @@ final class LeanSgdStep implements MinibatchStep {
         // ---- backward; each layer's error is propagated through its weights BEFORE they are updated
         Nd4j.gemm(s.dz3, w3, s.dd2, false, true, 1.0, 0.0);        // dL/d(in3)
         Nd4j.gemm(in3, s.dz3, w3, true, false, -lr, 1.0);          // W3 -= lr * in3^T dZ3
-        b3.subi(s.dz3.sum(0).muli(lr).reshape(b3.shape()));
+        Nd4j.gemm(s.ones, s.dz3, b3, false, false, -lr, 1.0);
         if (drop2 != null) {
             drop2.backprop(s.dd2, s.dd2, iteration, epoch);
         }
@@ -128,14 +130,14 @@ final class LeanSgdStep implements MinibatchStep {
         s.dd2.muli(s.relu2);                                       // dL/dZ2
         Nd4j.gemm(s.dd2, w2, s.dd1, false, true, 1.0, 0.0);        // dL/d(in2)
         Nd4j.gemm(in2, s.dd2, w2, true, false, -lr, 1.0);          // W2 -= lr * in2^T dZ2
-        b2.subi(s.dd2.sum(0).muli(lr).reshape(b2.shape()));
+        Nd4j.gemm(s.ones, s.dd2, b2, false, false, -lr, 1.0);
         if (drop1 != null) {
             drop1.backprop(s.dd1, s.dd1, iteration, epoch);
         }
         Nd4j.exec(new Step(s.z1, s.relu1, 0.0));
         s.dd1.muli(s.relu1);                                       // dL/dZ1
         Nd4j.gemm(x, s.dd1, w1, true, false, -lr, 1.0);            // W1 -= lr * X^T dZ1
-        b1.subi(s.dd1.sum(0).muli(lr).reshape(b1.shape()));
+        Nd4j.gemm(s.ones, s.dd1, b1, false, false, -lr, 1.0);
         net.setIterationCount(iteration + 1);
         return new Outcome(lossSum / n, correct);
     }

@@ -145,7 +145,7 @@ public final class ResidentAveragingTrainingMaster
         if (averagingEndpoint == null) {
             averagingEndpoint = AveragingEndpoint.register("sparkdropout-averaging-" + trainingId);
         }
-        Broadcast<float[]> params = sc.broadcast(net.params().toFloatVector());
+        Broadcast<float[]> params = sc.broadcast(ParamVectors.get(net));
         EpochTask task = new EpochTask(new RoundTask(trainingId, confJson, params, stats, seed, epoch, 0,
                 averagingFrequency, perWorkerBatchSize, stepKind, threadsPerWorker), rounds,
                 averagingEndpoint.name());
@@ -155,7 +155,7 @@ public final class ResidentAveragingTrainingMaster
         params.destroy();
         for (RoundResult r : results) {
             if (r.params != null) { // the lowest partition returns the final average; all replicas hold it
-                net.setParams(Nd4j.create(r.params, new long[]{1, r.params.length}, 'c'));
+                ParamVectors.set(net, r.params);
                 break;
             }
         }
@@ -168,13 +168,13 @@ public final class ResidentAveragingTrainingMaster
                                   int rounds, long total) {
         long done = 0;
         for (int round = 0; round < rounds; round++) {
-            Broadcast<float[]> params = sc.broadcast(net.params().toFloatVector());
+            Broadcast<float[]> params = sc.broadcast(ParamVectors.get(net));
             RoundTask task = new RoundTask(trainingId, confJson, params, stats, seed, epoch, round,
                     averagingFrequency, perWorkerBatchSize, stepKind, threadsPerWorker);
             List<RoundResult> results = shards.mapPartitionsWithIndex(task, true).collect();
             float[] avg = average(results);
             if (avg != null) {
-                net.setParams(Nd4j.create(avg, new long[]{1, avg.length}, 'c'));
+                ParamVectors.set(net, avg);
             }
             params.destroy();
             for (RoundResult r : results) {
@@ -273,7 +273,7 @@ public final class ResidentAveragingTrainingMaster
             long taskStart = System.nanoTime();
             Replica replica = replica(partition);
             float[] p = params.value();
-            replica.net().setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+            ParamVectors.set(replica.net(), p);
             RoundResult r = trainSteps(replica, partition, shard);
             stats.addWorkerNanos(System.nanoTime() - taskStart);
             return Collections.singletonList(r).iterator();
@@ -311,7 +311,7 @@ public final class ResidentAveragingTrainingMaster
                 steps++;
                 examples += to - from;
             }
-            return new RoundResult(net.params().toFloatVector(), steps, examples);
+            return new RoundResult(ParamVectors.get(net), steps, examples);
         }
     }
 
@@ -344,7 +344,7 @@ public final class ResidentAveragingTrainingMaster
             Replica replica = shard == null ? null : first.replica(partition);
             if (replica != null) {
                 float[] p = first.params.value();
-                replica.net().setParams(Nd4j.create(p, new long[]{1, p.length}, 'c'));
+                ParamVectors.set(replica.net(), p);
             }
             float[] avg = null;
             for (int round = 0; round < rounds; round++) {
@@ -354,7 +354,7 @@ public final class ResidentAveragingTrainingMaster
                 avg = averaging.average(round, mine);
                 waited += System.nanoTime() - w0;
                 if (avg != null && replica != null) {
-                    replica.net().setParams(Nd4j.create(avg, new long[]{1, avg.length}, 'c'));
+                    ParamVectors.set(replica.net(), avg);
                 }
             }
             first.stats.addWorkerNanos(System.nanoTime() - busyStart - waited);

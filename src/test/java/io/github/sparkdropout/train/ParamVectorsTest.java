@@ -1,0 +1,28 @@
+package io.github.sparkdropout.train;
+
+import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.Variant;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ParamVectorsTest {
+    @Test
+    void bulkCopiesEqualNd4jsOwnAndWriteThroughToTheLayers() {
+        MultiLayerNetwork a = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 1);
+        MultiLayerNetwork b = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 2);
+        float[] pa = ParamVectors.get(a);
+        assertArrayEquals(a.params().toFloatVector(), pa);
+        ParamVectors.set(b, pa);
+        assertArrayEquals(pa, b.params().toFloatVector());
+        // the layers' W and b are views of the parameter vector: they must see the new values
+        assertEquals(a.getLayer(1).getParam("W"), b.getLayer(1).getParam("W"));
+        assertEquals(a.getLayer(2).getParam("b"), b.getLayer(2).getParam("b"));
+        pa[0] += 1f;
+        assertEquals(a.params().getFloat(0), b.params().getFloat(0), "the copy is not shared with the network");
+        assertThrows(IllegalArgumentException.class, () -> ParamVectors.set(b, new float[3]));
+    }
+}
