@@ -7,6 +7,9 @@
 #   bench/speed.sh [EPOCHS] [RUNS]        (defaults 6 and 3; SKIP_MLLIB=1 skips (c))
 #
 # OpenBLAS kernels: the environment's OPENBLAS_CORETYPE is used as is (say which in the results).
+# JIT: (a), (b), (b') run with the JIT that submit.sh gives local mode (C1 only on <= 4 cores; SPARKDROPOUT_JIT=full
+# or c1 to choose), so the job is measured as users run it and the single-JVM baselines on equal terms;
+# (c) MLlib always gets the full JIT (its L-BFGS is JVM code: its best case).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-6}
@@ -16,9 +19,13 @@ mvn -q -B -o -DskipTests test-compile >/dev/null
 [ -f data/fashion-mnist/train-images-idx3-ubyte.gz ] || data/fetch.sh
 read -r -a opens < conf/java17-opens.txt
 cp="target/test-classes:target/classes:$(cat target/classpath.txt)"
-run() { java "${opens[@]}" -Xmx6g -Dlog4j2.configurationFile=file:conf/log4j2.properties -cp "$cp" \
+jit=()
+if [ "${SPARKDROPOUT_JIT:-auto}" = c1 ] || { [ "${SPARKDROPOUT_JIT:-auto}" = auto ] && [ "$(nproc)" -le 4 ]; }; then
+  jit=(-XX:TieredStopAtLevel=1)
+fi
+run() { java "${opens[@]}" ${jit[@]+"${jit[@]}"} -Xmx6g -Dlog4j2.configurationFile=file:conf/log4j2.properties -cp "$cp" \
         io.github.sparkdropout.bench.SpeedBench "$@" 2>/dev/null | grep '^RESULT'; }
-echo "# $(date -u +%F) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} epochs=$epochs runs=$runs"
+echo "# $(date -u +%F) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} epochs=$epochs runs=$runs jit=${jit[*]:-full}"
 results=$(mktemp)
 for r in $(seq "$runs"); do
   run job "$epochs" | tee -a "$results"
@@ -33,4 +40,5 @@ awk -v a="$a" -v b="$b" -v c="$b2" 'BEGIN {
   printf "SUMMARY median s/epoch: (a) job %.3f (%.1f GFLOP/s), (b) single DL4J fit %.3f (%.1f GFLOP/s),", a, 97/a, b, 97/b
   printf " (b2) single lean %.3f (%.1f GFLOP/s); (a)/(b) = %.2f, (a)/(b2) = %.2f\n", c, 97/c, a/b, a/c }'
 rm -f "$results"
+jit=()
 [ -n "${SKIP_MLLIB:-}" ] || run mllib 20

@@ -6,6 +6,8 @@ import java.io.PrintStream;
 
 /**
  * Progress within an epoch: on a terminal one line rewritten in place; in a log, a line every 10 seconds.
+ * Rounds are reported from the driver's training thread (one Spark job per round) or from Spark's RPC thread
+ * (barrier mode), hence the synchronisation.
  */
 final class ProgressPrinter implements ResidentAveragingTrainingMaster.RoundListener {
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
@@ -22,7 +24,7 @@ final class ProgressPrinter implements ResidentAveragingTrainingMaster.RoundList
         this.out = out;
     }
 
-    void nextEpoch(int epoch, int epochs) {
+    synchronized void nextEpoch(int epoch, int epochs) {
         this.epoch = epoch;
         this.epochs = epochs;
         this.epochStart = System.nanoTime();
@@ -30,7 +32,7 @@ final class ProgressPrinter implements ResidentAveragingTrainingMaster.RoundList
     }
 
     @Override
-    public void roundDone(int round, int rounds, long examplesDone, long examplesTotal) {
+    public synchronized void roundDone(int round, int rounds, long examplesDone, long examplesTotal) {
         long now = System.nanoTime();
         double seconds = (now - epochStart) / 1e9;
         double rate = examplesDone / Math.max(seconds, 1e-9);
@@ -48,7 +50,7 @@ final class ProgressPrinter implements ResidentAveragingTrainingMaster.RoundList
     }
 
     /** Erases the in-place line before a normal line is printed. */
-    void clear() {
+    synchronized void clear() {
         if (dirty) {
             out.print("\r" + " ".repeat(100) + "\r");
             dirty = false;

@@ -42,7 +42,13 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
     private static final FiniteDuration NO_TIMEOUT = new FiniteDuration(365, TimeUnit.DAYS);
     private static final FiniteDuration KILL_CHECK = new FiniteDuration(100, TimeUnit.MILLISECONDS);
 
+    /** Told on the driver when a round's mean is out: which round, and how many examples the workers trained. */
+    interface RoundCallback {
+        void averaged(int round, long examples);
+    }
+
     private final RpcEnv env;
+    private final RoundCallback callback;
     private final Map<Integer, Round> rounds = new HashMap<>();
     private long stage = -1; // (stage id, attempt) being served; a newer attempt supersedes pending rounds
 
@@ -58,14 +64,15 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
         }
     }
 
-    private AveragingEndpoint(RpcEnv env) {
+    private AveragingEndpoint(RpcEnv env, RoundCallback callback) {
         this.env = env;
+        this.callback = callback;
     }
 
     /** Registers an endpoint named {@code name} in this (driver) JVM's RpcEnv. */
-    static RpcEndpointRef register(String name) {
+    static RpcEndpointRef register(String name, RoundCallback callback) {
         RpcEnv env = SparkEnv.get().rpcEnv();
-        return env.setupEndpoint(name, new AveragingEndpoint(env));
+        return env.setupEndpoint(name, new AveragingEndpoint(env, callback));
     }
 
     static void unregister(RpcEndpointRef ref) {
@@ -88,7 +95,7 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
         });
     }
 
-    /** Message: {int[]{stageId, stageAttempt, round, partition, partitions, steps}, float[] params}. */
+    /** Message: {int[]{stageId, stageAttempt, round, partition, partitions, steps, examples}, float[] params}. */
     private void contribute(RpcCallContext caller, Object[] message) {
         int[] h = (int[]) message[0];
         long stageKey = ((long) h[0] << 32) | h[1];
@@ -105,13 +112,19 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
         }
         int partitions = h[4];
         Round round = rounds.computeIfAbsent(h[2], k -> new Round(partitions));
-        round.results[h[3]] = new ResidentAveragingTrainingMaster.RoundResult((float[]) message[1], h[5], 0);
+        round.results[h[3]] = new ResidentAveragingTrainingMaster.RoundResult((float[]) message[1], h[5], h[6]);
         round.callers[h[3]] = caller;
         if (++round.arrived < partitions) {
             return;
         }
         rounds.remove(h[2]);
         float[] mean = ResidentAveragingTrainingMaster.average(Arrays.asList(round.results));
+        long examples = 0;
+        for (ResidentAveragingTrainingMaster.RoundResult r : round.results) {
+            examples += r.examples;
+        }
+        // before the replies: the stage cannot end (and the epoch's line be printed) before its last round's report
+        callback.averaged(h[2], examples);
         for (RpcCallContext c : round.callers) {
             c.reply(mean == null ? new float[0] : mean);
         }
@@ -130,7 +143,7 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
         /** Sends this worker's round result and returns the mean over all workers (null: no one trained). */
         float[] average(int round, ResidentAveragingTrainingMaster.RoundResult mine) {
             int[] header = {ctx.stageId(), ctx.stageAttemptNumber(), round, ctx.partitionId(),
-                    ctx.getTaskInfos().length, mine.steps};
+                    ctx.getTaskInfos().length, mine.steps, (int) mine.examples};
             Future<float[]> reply = ref.ask(new Object[]{header, mine.steps == 0 ? null : mine.params},
                     new RpcTimeout(NO_TIMEOUT, "sparkdropout.averaging"), ClassTag$.MODULE$.apply(float[].class));
             while (!reply.isCompleted()) {

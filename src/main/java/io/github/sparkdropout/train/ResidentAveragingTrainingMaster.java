@@ -78,6 +78,7 @@ public final class ResidentAveragingTrainingMaster
     private transient long[] shardSizes;
     private transient int shardRddId = -1;
     private transient RpcEndpointRef averagingEndpoint;
+    private transient volatile long[] progress; // barrier mode, this epoch: {rounds, examples in all, examples done}
     private int epoch;
 
     /** {@code sync} must be resolved: {@link AveragingSync#BARRIER} or {@link AveragingSync#JOBS}. */
@@ -143,8 +144,10 @@ public final class ResidentAveragingTrainingMaster
     private void trainEpochInBarrierStage(JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> shards,
                                           int rounds, long total) {
         if (averagingEndpoint == null) {
-            averagingEndpoint = AveragingEndpoint.register("sparkdropout-averaging-" + trainingId);
+            averagingEndpoint = AveragingEndpoint.register("sparkdropout-averaging-" + trainingId,
+                    this::roundAveraged);
         }
+        progress = new long[]{rounds, total, 0};
         Broadcast<float[]> params = sc.broadcast(ParamVectors.get(net));
         EpochTask task = new EpochTask(new RoundTask(trainingId, confJson, params, stats, seed, epoch, 0,
                 averagingFrequency, perWorkerBatchSize, stepKind, threadsPerWorker), rounds,
@@ -159,9 +162,16 @@ public final class ResidentAveragingTrainingMaster
                 break;
             }
         }
-        if (roundListener != null) {
-            roundListener.roundDone(rounds, rounds, total, total);
+    }
+
+    /** Barrier mode: called by the averaging endpoint (an RPC thread on the driver) as each round's mean is out. */
+    private void roundAveraged(int round, long examples) {
+        long[] p = progress; // rounds, total, examples done
+        if (p == null || roundListener == null) {
+            return;
         }
+        p[2] += examples;
+        roundListener.roundDone(round + 1, (int) p[0], p[2], p[1]);
     }
 
     private void trainEpochAsJobs(JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> shards,

@@ -100,6 +100,28 @@ class AveragingSyncTest {
     }
 
     @Test
+    @Timeout(120)
+    void bothModesReportEveryRoundToTheProgressListener() {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+        JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
+        for (AveragingSync sync : new AveragingSync[]{AveragingSync.JOBS, AveragingSync.BARRIER}) {
+            List<long[]> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+            ResidentAveragingTrainingMaster master =
+                    new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, sync);
+            master.setRoundListener((round, rounds, done, total) -> calls.add(new long[]{round, rounds, done, total}));
+            master.setEpochStats(TrainStats.forEpoch(sc.sc(), 1));
+            new SparkDl4jMultiLayer(sc, DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED), master).fit(rdd);
+            master.release();
+            assertEquals(3, calls.size(), sync + ": one call per round (5 and 3 minibatches, 2 steps a round)");
+            for (int i = 0; i < calls.size(); i++) {
+                assertArrayEquals(new long[]{i + 1, 3, Math.min(75, 32L * (i + 1)) + Math.min(40, 32L * (i + 1)), 115},
+                        calls.get(i), sync + " round " + (i + 1));
+            }
+        }
+        rdd.unpersist();
+    }
+
+    @Test
     void unresolvedSyncIsRejected() {
         assertThrows(IllegalArgumentException.class,
                 () -> new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, AveragingSync.AUTO));
