@@ -84,8 +84,8 @@ fi
 
 # JIT: on a small machine (<= 4 cores) in local mode, C2's compiler threads compete with the training threads
 # for the cores during the first epochs; the C1 compiler alone warms up in seconds. Measured on 2 cores, the
-# README's 10-epoch job: 36-38 s wall with C1 only against 42-50 s with the full tiered JIT (whose fully warm
-# epochs are faster, 1.3-1.6 s against 1.8-2.0 s: for long jobs set SPARKDROPOUT_JIT=full).
+# README's 10-epoch job: 29-35 s wall with C1 only against 35-43 s with the full tiered JIT, whose warm epochs
+# are no faster (SPARKDROPOUT_JIT=full or c1 to choose).
 jit_opts=()
 case "$master" in local*)
   if [ "${SPARKDROPOUT_JIT:-auto}" = c1 ] || { [ "${SPARKDROPOUT_JIT:-auto}" = auto ] && [ "$(nproc)" -le 4 ]; }; then
