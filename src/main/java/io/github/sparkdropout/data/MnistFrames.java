@@ -81,6 +81,15 @@ public final class MnistFrames {
         return sc.parallelize(ids, partitions).flatMap(p -> rows(data.value().get(p)));
     }
 
+    /** k / 255.0 for every byte value: the same doubles as dividing, without 47 M divisions. */
+    private static final double[] SCALED = new double[256];
+
+    static {
+        for (int k = 0; k < 256; k++) {
+            SCALED[k] = k / 255.0;
+        }
+    }
+
     private static Iterator<Row> rows(Chunk c) {
         int px = FashionMnist.PIXELS;
         return new Iterator<>() {
@@ -94,8 +103,10 @@ public final class MnistFrames {
             @Override
             public Row next() {
                 double[] v = new double[px];
+                byte[] pixels = c.pixels();
+                int o = i * px;
                 for (int j = 0; j < px; j++) {
-                    v[j] = (c.pixels()[i * px + j] & 0xff) / 255.0;
+                    v[j] = SCALED[pixels[o + j] & 0xff];
                 }
                 return RowFactory.create((double) c.labels()[i++], new DenseVector(v));
             }
