@@ -66,8 +66,8 @@ final class TrainCommand {
         long t0 = System.nanoTime();
         FashionMnist.Split train = FashionMnist.train(base.data(), base.trainLimit(), hadoop);
         FashionMnist.Split test = FashionMnist.test(base.data(), base.testLimit(), hadoop);
-        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.rows(spark, train, base.workers(), base.seed()), "train");
-        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.rows(spark, test, Math.min(base.workers(), test.count()),
+        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.chunks(spark, train, base.workers(), base.seed()), "train");
+        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.chunks(spark, test, Math.min(base.workers(), test.count()),
                 null), "test");
         trainShards.count();
         testShards.count();

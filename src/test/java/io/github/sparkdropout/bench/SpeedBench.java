@@ -82,8 +82,8 @@ public final class SpeedBench {
             }
         }
         TrainConfig cfg = io.github.sparkdropout.cli.BenchAccess.resolve(spark, TrainConfig.of(flags));
-        var trainShards = Shards.of(MnistFrames.rows(spark, train, cfg.workers(), cfg.seed()), "train");
-        var testShards = Shards.of(MnistFrames.rows(spark, test, cfg.workers(), null), "test");
+        var trainShards = Shards.of(MnistFrames.chunks(spark, train, cfg.workers(), cfg.seed()), "train");
+        var testShards = Shards.of(MnistFrames.chunks(spark, test, cfg.workers(), null), "test");
         trainShards.count();
         testShards.count();
         double[] last = new double[1];

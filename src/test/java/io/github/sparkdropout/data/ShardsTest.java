@@ -14,7 +14,10 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Bytes -> frame rows -> one DL4J DataSet per partition: every example exactly once, values unchanged. */
+/**
+ * Bytes -> chunks -> the frame's rows, and the same chunks -> one DL4J DataSet per partition: every example exactly
+ * once, and the shards hold exactly the rows' values (as float32), partition by partition.
+ */
 class ShardsTest {
     private static FashionMnist.Split split(int n) {
         byte[] px = new byte[n * FashionMnist.PIXELS];
@@ -53,7 +56,7 @@ class ShardsTest {
         }
         assertEquals(n, seen.size(), "every example exactly once");
 
-        List<DataSet> shards = Shards.of(rows, "t").collect();
+        List<DataSet> shards = Shards.of(MnistFrames.chunks(TestSpark.get(), split, 2, 5L), "t").collect();
         assertEquals(2, shards.size());
         assertArrayEquals(new int[]{11, 12}, shards.stream().mapToInt(DataSet::numExamples).sorted().toArray());
         int row = 0;
