@@ -64,7 +64,7 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
         }
     }
 
-    private AveragingEndpoint(RpcEnv env, RoundCallback callback) {
+    AveragingEndpoint(RpcEnv env, RoundCallback callback) {
         this.env = env;
         this.callback = callback;
     }
@@ -99,6 +99,10 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
     private void contribute(RpcCallContext caller, Object[] message) {
         int[] h = (int[]) message[0];
         long stageKey = ((long) h[0] << 32) | h[1];
+        if (stageKey < stage) { // a straggler of a stage (attempt) already superseded: it must not reset the state
+            caller.sendFailure(new SparkException("averaging request of superseded stage " + h[0] + "." + h[1]));
+            return;
+        }
         if (stageKey != stage) { // a new epoch's stage, or a retry of a failed one: older rounds will never finish
             for (Round r : rounds.values()) {
                 for (RpcCallContext c : r.callers) {
