@@ -143,9 +143,10 @@ final class TrainCommand {
      */
     static TrainConfig resolveSync(SparkSession spark, TrainConfig cfg) {
         org.apache.spark.SparkContext sc = spark.sparkContext();
-        java.util.regex.Matcher local = LOCAL_MASTER.matcher(sc.master());
-        int concurrentSlots = local.matches() ? localSlots(local)
-                : executorCount(spark) * Math.max(1, sc.getConf().getInt("spark.executor.cores", 1) / taskCpus(spark));
+        // Spark's own count of the task slots of the registered executors (cores / spark.task.cpus): the number its
+        // barrier-stage check compares with. private[spark] in Scala, public in bytecode, like the RPC classes the
+        // barrier averaging uses (train.AveragingEndpoint).
+        int concurrentSlots = sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
         return cfg.withSyncFor(concurrentSlots, sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false));
     }
 

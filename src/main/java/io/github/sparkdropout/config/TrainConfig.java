@@ -237,7 +237,7 @@ public final class TrainConfig implements Serializable {
         return batchSize / workers;
     }
     public int averagingFrequency() { return averagingFrequency; }
-    /** How replicas meet to average; {@link AveragingSync#AUTO} until {@link #resolve}. */
+    /** How replicas meet to average; {@link AveragingSync#AUTO} until {@link #withSyncFor}. */
     public AveragingSync averagingSync() { return averagingSync; }
     public double lr() { return lr; }
     public double dropout1() { return dropout1; }

@@ -3,6 +3,7 @@ package io.github.sparkdropout.data;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,6 +41,7 @@ public final class Shards {
         int px = FashionMnist.PIXELS;
         INDArray f = Nd4j.createUninitialized(DataType.FLOAT, n, px);
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, FashionMnist.CLASSES);
+        Nd4j.getAffinityManager().ensureLocation(y, AffinityManager.Location.HOST); // CUDA: the zeros, on the host
         java.nio.FloatBuffer features = f.data().asNioFloat();
         java.nio.FloatBuffer labels = y.data().asNioFloat();
         float[] row = new float[px];
@@ -51,6 +53,9 @@ public final class Shards {
             features.put(i * px, row); // bulk, one row at a time
             labels.put(i * FashionMnist.CLASSES + chunk.labels()[i], 1f);
         }
+        // written through the host buffers: on CUDA the device copies must be refreshed from them
+        Nd4j.getAffinityManager().tagLocation(f, AffinityManager.Location.HOST);
+        Nd4j.getAffinityManager().tagLocation(y, AffinityManager.Location.HOST);
         return new DataSet(f, y);
     }
 }

@@ -128,7 +128,11 @@ final class AveragingEndpoint implements ThreadSafeRpcEndpoint {
             examples += r.examples;
         }
         // before the replies: the stage cannot end (and the epoch's line be printed) before its last round's report
-        callback.averaged(h[2], examples);
+        try {
+            callback.averaged(h[2], examples);
+        } catch (RuntimeException e) { // progress reporting must never leave the workers without their mean
+            System.err.println("warning: progress report failed: " + e);
+        }
         for (RpcCallContext c : round.callers) {
             c.reply(mean == null ? new float[0] : mean);
         }

@@ -2,6 +2,7 @@ package io.github.sparkdropout.train;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -24,6 +25,7 @@ public final class ParamVectors {
         if (view == null) {
             return p.toFloatVector();
         }
+        Nd4j.getAffinityManager().ensureLocation(p, AffinityManager.Location.HOST); // CUDA: bring the host copy up to date
         float[] out = new float[(int) p.length()];
         view.get(out);
         return out;
@@ -40,7 +42,9 @@ public final class ParamVectors {
         if (view == null) {
             net.setParams(Nd4j.create(values, new long[]{1, values.length}, 'c'));
         } else {
+            Nd4j.getAffinityManager().ensureLocation(p, AffinityManager.Location.HOST);
             view.put(values);
+            Nd4j.getAffinityManager().tagLocation(p, AffinityManager.Location.HOST); // CUDA: the device copy is stale
         }
     }
 

@@ -47,7 +47,8 @@ import java.util.UUID;
  * re-serialised per round but the parameter vector (1 MB).
  *
  * <p>How the replicas meet ({@link AveragingSync}): with {@code JOBS} each round is one Spark job as above; with
- * {@code BARRIER} the whole epoch is one Spark barrier stage (all workers scheduled at once, retried together)
+ * {@code BARRIER} the whole epoch is one Spark barrier stage (all workers scheduled at once; Spark aborts a failed
+ * barrier result stage, so this master re-runs the epoch, up to {@link #setBarrierEpochAttempts} times)
  * whose tasks stay alive and, after every averaging period, send their parameters to the driver's
  * {@link AveragingEndpoint} over Spark's RPC and continue from the mean it replies (the same mean, computed by
  * the same code in the same order, so both modes give bit-identical models). A Spark job costs 25-40 ms of
@@ -79,6 +80,10 @@ public final class ResidentAveragingTrainingMaster
     private transient int shardRddId = -1;
     private transient RpcEndpointRef averagingEndpoint;
     private transient volatile long[] progress; // barrier mode, this epoch: {rounds, examples in all, examples done}
+    private int barrierEpochAttempts = 1;
+    private int replicaGeneration;
+    /** Tests only: how many barrier epochs to fail on purpose (partition 0, round 1) to exercise the retry. */
+    static final java.util.concurrent.atomic.AtomicInteger injectedFailures = new java.util.concurrent.atomic.AtomicInteger();
     private int epoch;
 
     /** {@code sync} must be resolved: {@link AveragingSync#BARRIER} or {@link AveragingSync#JOBS}. */
@@ -134,11 +139,41 @@ public final class ResidentAveragingTrainingMaster
         }
         int rounds = roundsPerEpoch(shardSizes);
         if (sync == AveragingSync.BARRIER) {
-            trainEpochInBarrierStage(sc, net, shards, rounds, total);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    trainEpochInBarrierStage(sc, net, shards, rounds, total);
+                    break;
+                } catch (Exception e) { // SparkException: the barrier stage failed, and Spark aborts a failed one
+                    if (attempt >= barrierEpochAttempts) {
+                        throw e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
+                    }
+                    System.err.printf("warning: a worker failed in the epoch's barrier stage (%s); training the"
+                            + " epoch again from its starting parameters (attempt %d of %d)%n",
+                            firstLine(e.getMessage()), attempt + 1, barrierEpochAttempts);
+                    stats.reset();
+                    replicaGeneration++; // tasks of the failed stage may still be stopping: never share their replicas
+                }
+            }
         } else {
             trainEpochAsJobs(sc, net, shards, rounds, total);
         }
         epoch++;
+    }
+
+    /**
+     * How often an epoch's barrier stage is tried: Spark retries failed tasks of ordinary stages
+     * ({@code spark.task.maxFailures}) but aborts a failed barrier result stage, so this master re-runs the epoch.
+     */
+    public void setBarrierEpochAttempts(int attempts) {
+        this.barrierEpochAttempts = Math.max(1, attempts);
+    }
+
+    private String replicaPrefix() {
+        return trainingId + "/train/g" + replicaGeneration + "/";
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "no message" : s.lines().findFirst().orElse("");
     }
 
     private void trainEpochInBarrierStage(JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> shards,
@@ -149,13 +184,16 @@ public final class ResidentAveragingTrainingMaster
         }
         progress = new long[]{rounds, total, 0};
         Broadcast<float[]> params = sc.broadcast(ParamVectors.get(net));
-        EpochTask task = new EpochTask(new RoundTask(trainingId, confJson, params, stats, seed, epoch, 0,
+        EpochTask task = new EpochTask(new RoundTask(replicaPrefix(), confJson, params, stats, seed, epoch, 0,
                 averagingFrequency, perWorkerBatchSize, stepKind, threadsPerWorker), rounds,
-                averagingEndpoint.name());
+                averagingEndpoint.name(), injectedFailures.getAndUpdate(v -> Math.max(0, v - 1)) > 0);
         ClassTag<RoundResult> tag = ClassTag$.MODULE$.apply(RoundResult.class);
-        List<RoundResult> results = JavaRDD.fromRDD(shards.rdd().barrier().mapPartitions(task, true, tag), tag)
-                .collect();
-        params.destroy();
+        List<RoundResult> results;
+        try {
+            results = JavaRDD.fromRDD(shards.rdd().barrier().mapPartitions(task, true, tag), tag).collect();
+        } finally {
+            params.destroy();
+        }
         for (RoundResult r : results) {
             if (r.params != null) { // the lowest partition returns the final average; all replicas hold it
                 ParamVectors.set(net, r.params);
@@ -179,14 +217,18 @@ public final class ResidentAveragingTrainingMaster
         long done = 0;
         for (int round = 0; round < rounds; round++) {
             Broadcast<float[]> params = sc.broadcast(ParamVectors.get(net));
-            RoundTask task = new RoundTask(trainingId, confJson, params, stats, seed, epoch, round,
+            RoundTask task = new RoundTask(replicaPrefix(), confJson, params, stats, seed, epoch, round,
                     averagingFrequency, perWorkerBatchSize, stepKind, threadsPerWorker);
-            List<RoundResult> results = shards.mapPartitionsWithIndex(task, true).collect();
+            List<RoundResult> results;
+            try {
+                results = shards.mapPartitionsWithIndex(task, true).collect();
+            } finally {
+                params.destroy();
+            }
             float[] avg = average(results);
             if (avg != null) {
                 ParamVectors.set(net, avg);
             }
-            params.destroy();
             for (RoundResult r : results) {
                 done += r.examples;
             }
@@ -239,7 +281,7 @@ public final class ResidentAveragingTrainingMaster
     /** One worker's part of one averaging round; runs in the executor. */
     static final class RoundTask implements Function2<Integer, Iterator<DataSet>, Iterator<RoundResult>> {
         private static final long serialVersionUID = 1L;
-        private final String trainingId;
+        private final String replicaPrefix;
         private final Broadcast<String> confJson;
         private final Broadcast<float[]> params;
         private final TrainStats stats;
@@ -251,9 +293,9 @@ public final class ResidentAveragingTrainingMaster
         private final StepKind stepKind;
         private final int threads;
 
-        RoundTask(String trainingId, Broadcast<String> confJson, Broadcast<float[]> params, TrainStats stats,
+        RoundTask(String replicaPrefix, Broadcast<String> confJson, Broadcast<float[]> params, TrainStats stats,
                   long seed, int epoch, int round, int frequency, int batch, StepKind stepKind, int threads) {
-            this.trainingId = trainingId;
+            this.replicaPrefix = replicaPrefix;
             this.confJson = confJson;
             this.params = params;
             this.stats = stats;
@@ -267,7 +309,7 @@ public final class ResidentAveragingTrainingMaster
         }
 
         RoundTask atRound(int r) {
-            return new RoundTask(trainingId, confJson, params, stats, seed, epoch, r, frequency, batch, stepKind,
+            return new RoundTask(replicaPrefix, confJson, params, stats, seed, epoch, r, frequency, batch, stepKind,
                     threads);
         }
 
@@ -291,7 +333,7 @@ public final class ResidentAveragingTrainingMaster
 
         Replica replica(int partition) {
             NativeThreads.limit(threads);
-            return ReplicaCache.get(trainingId + "/train/" + partition, confJson.value());
+            return ReplicaCache.get(replicaPrefix + partition, confJson.value());
         }
 
         /** This round's {@code frequency} steps of this worker on its replica, from the replica's current parameters. */
@@ -336,8 +378,10 @@ public final class ResidentAveragingTrainingMaster
         private final RoundTask first;
         private final int rounds;
         private final String endpoint;
+        private final boolean injectFailure;
 
-        EpochTask(RoundTask first, int rounds, String endpoint) {
+        EpochTask(RoundTask first, int rounds, String endpoint, boolean injectFailure) {
+            this.injectFailure = injectFailure;
             this.first = first;
             this.rounds = rounds;
             this.endpoint = endpoint;
@@ -358,6 +402,9 @@ public final class ResidentAveragingTrainingMaster
             }
             float[] avg = null;
             for (int round = 0; round < rounds; round++) {
+                if (injectFailure && partition == 0 && round == Math.min(1, rounds - 1)) {
+                    throw new IllegalStateException("failure injected by a test");
+                }
                 RoundResult mine = replica == null ? new RoundResult(null, 0, 0)
                         : first.atRound(round).trainSteps(replica, partition, shard);
                 long w0 = System.nanoTime();

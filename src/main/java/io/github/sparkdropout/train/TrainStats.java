@@ -50,6 +50,15 @@ public final class TrainStats implements Serializable {
         return workerNanos.value() / 1e9;
     }
 
+    /** Driver side: forgets a failed attempt of the epoch (a failed task's updates are never merged anyway). */
+    void reset() {
+        lossSum.reset();
+        correct.reset();
+        examples.reset();
+        steps.reset();
+        workerNanos.reset();
+    }
+
     /** Mean loss per example over the epoch (driver side, after the epoch). */
     public double meanLoss() {
         return examples.value() == 0 ? Double.NaN : lossSum.value() / examples.value();

@@ -64,6 +64,7 @@ public final class Trainer {
                     config.averagingFrequency(), config.seed(), config.step(), config.threadsPerWorker(),
                     config.averagingSync());
             resident.setRoundListener(progress);
+            resident.setBarrierEpochAttempts(taskAttempts(spark.sparkContext()));
             sparkNet = new SparkDl4jMultiLayer(sc, net, resident);
         } else {
             stock = new ParameterAveragingTrainingMaster.Builder(config.workers(), config.perWorkerBatchSize())
@@ -112,6 +113,15 @@ public final class Trainer {
             }
         }
         return sparkNet.getNetwork();
+    }
+
+    /** How often Spark would try a task here: local[N] once, local[N,M] M times, clusters spark.task.maxFailures. */
+    static int taskAttempts(org.apache.spark.SparkContext sc) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("local\\[[^,\\]]+,(\\d+)]").matcher(sc.master());
+        if (m.matches()) {
+            return Integer.parseInt(m.group(1));
+        }
+        return sc.isLocal() ? 1 : sc.getConf().getInt("spark.task.maxFailures", 4);
     }
 
     /**

@@ -122,6 +122,44 @@ class AveragingSyncTest {
     }
 
     @Test
+    @Timeout(120)
+    void aFailedBarrierEpochIsTrainedAgainToTheSameModel() {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+        JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
+        Trained jobs = train(rdd, AveragingSync.JOBS, 1);
+
+        MultiLayerNetwork net = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED);
+        ResidentAveragingTrainingMaster master =
+                new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, AveragingSync.BARRIER);
+        master.setBarrierEpochAttempts(2);
+        TrainStats stats = TrainStats.forEpoch(sc.sc(), 1);
+        master.setEpochStats(stats);
+        ResidentAveragingTrainingMaster.injectedFailures.set(1); // worker 0 fails in round 2 of the first attempt
+        try {
+            new SparkDl4jMultiLayer(sc, net, master).fit(rdd);
+        } finally {
+            ResidentAveragingTrainingMaster.injectedFailures.set(0);
+            master.release();
+        }
+        assertArrayEquals(jobs.params(), net.params().toFloatVector(), "the retry starts from the epoch's start");
+        assertEquals(115, stats.examples(), "the failed attempt's partial statistics are not counted");
+
+        // with one attempt the failure reaches the caller (and no worker is left waiting)
+        ResidentAveragingTrainingMaster once =
+                new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, AveragingSync.BARRIER);
+        once.setEpochStats(TrainStats.forEpoch(sc.sc(), 1));
+        ResidentAveragingTrainingMaster.injectedFailures.set(1);
+        try {
+            assertThrows(Exception.class, () -> new SparkDl4jMultiLayer(sc,
+                    DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED), once).fit(rdd));
+        } finally {
+            ResidentAveragingTrainingMaster.injectedFailures.set(0);
+            once.release();
+        }
+        rdd.unpersist();
+    }
+
+    @Test
     void unresolvedSyncIsRejected() {
         assertThrows(IllegalArgumentException.class,
                 () -> new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, AveragingSync.AUTO));
