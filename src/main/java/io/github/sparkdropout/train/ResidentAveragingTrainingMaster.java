@@ -308,11 +308,6 @@ public final class ResidentAveragingTrainingMaster
             this.threads = threads;
         }
 
-        RoundTask atRound(int r) {
-            return new RoundTask(replicaPrefix, confJson, params, stats, seed, epoch, r, frequency, batch, stepKind,
-                    threads);
-        }
-
         @Override
         public Iterator<RoundResult> call(Integer partition, Iterator<DataSet> it) {
             if (!it.hasNext()) {
@@ -326,7 +321,7 @@ public final class ResidentAveragingTrainingMaster
             Replica replica = replica(partition);
             float[] p = params.value();
             ParamVectors.set(replica.net(), p);
-            RoundResult r = trainSteps(replica, partition, shard);
+            RoundResult r = trainSteps(replica, partition, shard, round);
             stats.addWorkerNanos(System.nanoTime() - taskStart);
             return Collections.singletonList(r).iterator();
         }
@@ -336,8 +331,8 @@ public final class ResidentAveragingTrainingMaster
             return ReplicaCache.get(replicaPrefix + partition, confJson.value());
         }
 
-        /** This round's {@code frequency} steps of this worker on its replica, from the replica's current parameters. */
-        RoundResult trainSteps(Replica replica, int partition, DataSet shard) {
+        /** Round {@code round}'s {@code frequency} steps of this worker, from the replica's current parameters. */
+        RoundResult trainSteps(Replica replica, int partition, DataSet shard, int round) {
             MultiLayerNetwork net = replica.net();
             int n = shard.numExamples();
             int start = round * frequency * batch;
@@ -375,14 +370,14 @@ public final class ResidentAveragingTrainingMaster
     static final class EpochTask extends AbstractFunction1<scala.collection.Iterator<DataSet>,
             scala.collection.Iterator<RoundResult>> implements Serializable {
         private static final long serialVersionUID = 1L;
-        private final RoundTask first;
+        private final RoundTask work; // what a worker needs for every round (its round field is unused here)
         private final int rounds;
         private final String endpoint;
         private final boolean injectFailure;
 
-        EpochTask(RoundTask first, int rounds, String endpoint, boolean injectFailure) {
+        EpochTask(RoundTask work, int rounds, String endpoint, boolean injectFailure) {
             this.injectFailure = injectFailure;
-            this.first = first;
+            this.work = work;
             this.rounds = rounds;
             this.endpoint = endpoint;
         }
@@ -395,9 +390,9 @@ public final class ResidentAveragingTrainingMaster
             long busyStart = System.nanoTime();
             long waited = 0;
             AveragingEndpoint.Client averaging = new AveragingEndpoint.Client(endpoint, ctx);
-            Replica replica = shard == null ? null : first.replica(partition);
+            Replica replica = shard == null ? null : work.replica(partition);
             if (replica != null) {
-                float[] p = first.params.value();
+                float[] p = work.params.value();
                 ParamVectors.set(replica.net(), p);
             }
             float[] avg = null;
@@ -406,7 +401,7 @@ public final class ResidentAveragingTrainingMaster
                     throw new IllegalStateException("failure injected by a test");
                 }
                 RoundResult mine = replica == null ? new RoundResult(null, 0, 0)
-                        : first.atRound(round).trainSteps(replica, partition, shard);
+                        : work.trainSteps(replica, partition, shard, round);
                 long w0 = System.nanoTime();
                 avg = averaging.average(round, mine);
                 waited += System.nanoTime() - w0;
@@ -414,7 +409,7 @@ public final class ResidentAveragingTrainingMaster
                     ParamVectors.set(replica.net(), avg);
                 }
             }
-            first.stats.addWorkerNanos(System.nanoTime() - busyStart - waited);
+            work.stats.addWorkerNanos(System.nanoTime() - busyStart - waited);
             RoundResult out = partition == 0 && avg != null ? new RoundResult(avg, 0, 0) : new RoundResult(null, 0, 0);
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }

@@ -115,13 +115,15 @@ public final class Trainer {
         return sparkNet.getNetwork();
     }
 
-    /** How often Spark would try a task here: local[N] once, local[N,M] M times, clusters spark.task.maxFailures. */
+    /**
+     * How often Spark tries a task here (local[N] once, local[N,M] M times, clusters spark.task.maxFailures), read
+     * from Spark's scheduler itself (private[spark] in Scala, public in bytecode) rather than re-parsing the master.
+     */
     static int taskAttempts(org.apache.spark.SparkContext sc) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("local\\[[^,\\]]+,(\\d+)]").matcher(sc.master());
-        if (m.matches()) {
-            return Integer.parseInt(m.group(1));
+        if (sc.taskScheduler() instanceof org.apache.spark.scheduler.TaskSchedulerImpl scheduler) {
+            return scheduler.maxTaskFailures();
         }
-        return sc.isLocal() ? 1 : sc.getConf().getInt("spark.task.maxFailures", 4);
+        return sc.getConf().getInt("spark.task.maxFailures", 4);
     }
 
     /**

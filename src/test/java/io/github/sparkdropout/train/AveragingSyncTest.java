@@ -49,12 +49,38 @@ class AveragingSyncTest {
     private record Trained(float[] params, long examples, long steps, double loss) {
     }
 
+    private static JavaSparkContext sc() {
+        return JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+    }
+
+    private static MultiLayerNetwork freshNet() {
+        return DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED);
+    }
+
+    private static ResidentAveragingTrainingMaster master(AveragingSync sync) {
+        return new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, sync);
+    }
+
+    /** One epoch of {@code net} on {@code rdd} with {@code master} (released afterwards), optionally with a worker
+     * failing on purpose in the first barrier attempt. */
+    private static TrainStats fitOneEpoch(ResidentAveragingTrainingMaster master, MultiLayerNetwork net,
+                                          JavaRDD<DataSet> rdd, int injectedFailures) {
+        TrainStats stats = TrainStats.forEpoch(sc().sc(), 1);
+        master.setEpochStats(stats);
+        ResidentAveragingTrainingMaster.injectedFailures.set(injectedFailures);
+        try {
+            new SparkDl4jMultiLayer(sc(), net, master).fit(rdd);
+        } finally {
+            ResidentAveragingTrainingMaster.injectedFailures.set(0);
+            master.release();
+        }
+        return stats;
+    }
+
     private static Trained train(JavaRDD<DataSet> rdd, AveragingSync sync, int epochs) {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
-        MultiLayerNetwork net = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED);
-        ResidentAveragingTrainingMaster master =
-                new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, sync);
-        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
+        JavaSparkContext sc = sc();
+        ResidentAveragingTrainingMaster master = master(sync);
+        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, freshNet(), master);
         long examples = 0;
         long steps = 0;
         double loss = 0;
@@ -73,12 +99,12 @@ class AveragingSyncTest {
     @Test
     @Timeout(120)
     void barrierAndJobsTrainBitIdenticalModelsOnUnevenShards() {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+        JavaSparkContext sc = sc();
         // 5 and 3 minibatches of 16: 3 rounds of 2 steps; worker 1 has nothing left in round 3
         JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
         Trained jobs = train(rdd, AveragingSync.JOBS, 2);
         Trained barrier = train(rdd, AveragingSync.BARRIER, 2);
-        float[] start = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED).params().toFloatVector();
+        float[] start = freshNet().params().toFloatVector();
         assertFalse(java.util.Arrays.equals(start, jobs.params()), "training moved the parameters");
         assertArrayEquals(jobs.params(), barrier.params(), "barrier and jobs averaging give the same model");
         assertEquals(2L * (75 + 40), barrier.examples(), "every example trained once per epoch");
@@ -90,7 +116,7 @@ class AveragingSyncTest {
     @Test
     @Timeout(120)
     void aWorkerWithAnEmptyPartitionStillJoinsEveryRound() {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+        JavaSparkContext sc = sc();
         JavaRDD<DataSet> rdd = sc.parallelize(shards(50), 2).cache(); // one of the two partitions is empty
         Trained jobs = train(rdd, AveragingSync.JOBS, 1);
         Trained barrier = train(rdd, AveragingSync.BARRIER, 1);
@@ -102,16 +128,13 @@ class AveragingSyncTest {
     @Test
     @Timeout(120)
     void bothModesReportEveryRoundToTheProgressListener() {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+        JavaSparkContext sc = sc();
         JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
         for (AveragingSync sync : new AveragingSync[]{AveragingSync.JOBS, AveragingSync.BARRIER}) {
             List<long[]> calls = java.util.Collections.synchronizedList(new ArrayList<>());
-            ResidentAveragingTrainingMaster master =
-                    new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, sync);
+            ResidentAveragingTrainingMaster master = master(sync);
             master.setRoundListener((round, rounds, done, total) -> calls.add(new long[]{round, rounds, done, total}));
-            master.setEpochStats(TrainStats.forEpoch(sc.sc(), 1));
-            new SparkDl4jMultiLayer(sc, DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED), master).fit(rdd);
-            master.release();
+            fitOneEpoch(master, freshNet(), rdd, 0);
             assertEquals(3, calls.size(), sync + ": one call per round (5 and 3 minibatches, 2 steps a round)");
             for (int i = 0; i < calls.size(); i++) {
                 assertArrayEquals(new long[]{i + 1, 3, Math.min(75, 32L * (i + 1)) + Math.min(40, 32L * (i + 1)), 115},
@@ -124,44 +147,25 @@ class AveragingSyncTest {
     @Test
     @Timeout(120)
     void aFailedBarrierEpochIsTrainedAgainToTheSameModel() {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+        JavaSparkContext sc = sc();
         JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
         Trained jobs = train(rdd, AveragingSync.JOBS, 1);
 
-        MultiLayerNetwork net = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED);
-        ResidentAveragingTrainingMaster master =
-                new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, AveragingSync.BARRIER);
+        ResidentAveragingTrainingMaster master = master(AveragingSync.BARRIER);
         master.setBarrierEpochAttempts(2);
-        TrainStats stats = TrainStats.forEpoch(sc.sc(), 1);
-        master.setEpochStats(stats);
-        ResidentAveragingTrainingMaster.injectedFailures.set(1); // worker 0 fails in round 2 of the first attempt
-        try {
-            new SparkDl4jMultiLayer(sc, net, master).fit(rdd);
-        } finally {
-            ResidentAveragingTrainingMaster.injectedFailures.set(0);
-            master.release();
-        }
+        MultiLayerNetwork net = freshNet();
+        TrainStats stats = fitOneEpoch(master, net, rdd, 1); // worker 0 fails in round 2 of the first attempt
         assertArrayEquals(jobs.params(), net.params().toFloatVector(), "the retry starts from the epoch's start");
         assertEquals(115, stats.examples(), "the failed attempt's partial statistics are not counted");
 
-        // with one attempt the failure reaches the caller (and no worker is left waiting)
-        ResidentAveragingTrainingMaster once =
-                new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, AveragingSync.BARRIER);
-        once.setEpochStats(TrainStats.forEpoch(sc.sc(), 1));
-        ResidentAveragingTrainingMaster.injectedFailures.set(1);
-        try {
-            assertThrows(Exception.class, () -> new SparkDl4jMultiLayer(sc,
-                    DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED), once).fit(rdd));
-        } finally {
-            ResidentAveragingTrainingMaster.injectedFailures.set(0);
-            once.release();
-        }
+        // local[2] tries a task once, and so does the master by default: the failure reaches the caller
+        assertEquals(1, Trainer.taskAttempts(sc.sc()));
+        assertThrows(Exception.class, () -> fitOneEpoch(master(AveragingSync.BARRIER), freshNet(), rdd, 1));
         rdd.unpersist();
     }
 
     @Test
     void unresolvedSyncIsRejected() {
-        assertThrows(IllegalArgumentException.class,
-                () -> new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, AveragingSync.AUTO));
+        assertThrows(IllegalArgumentException.class, () -> master(AveragingSync.AUTO));
     }
 }
