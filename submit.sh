@@ -44,8 +44,14 @@ elif command -v spark-submit >/dev/null 2>&1; then
 fi
 [ -n "$master" ] || master="local[*]"
 
-# ---- build (only when sources changed since the last build)
-stale() { [ ! -f "$1" ] || [ -n "$(find pom.xml src conf -newer "$1" -print -quit)" ]; }
+# ---- build (only when the job's sources changed since the last build, by this script or by Maven itself)
+fresh() { # any of these files is newer than every source
+  local f
+  for f in "$@"; do
+    [ -e "$f" ] && [ -z "$(find pom.xml src/main conf -newer "$f" -print -quit)" ] && return 0
+  done
+  return 1
+}
 build() { # maven goal, stamp file
   command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is needed to build the job; install Maven 3.8+ and Java 17+"
   echo "submit.sh: building ($1) ..." >&2
@@ -56,9 +62,10 @@ need_jar=false
 [ -n "$spark_submit" ] && need_jar=true
 case "$master" in local*) ;; *) need_jar=true ;; esac
 if $need_jar; then
-  stale target/.stamp-package && build package target/.stamp-package
+  fresh "$app_jar" target/.stamp-package || build package target/.stamp-package
 else
-  stale target/.stamp-compile && stale target/.stamp-package && build compile target/.stamp-compile
+  fresh target/classes/io/github/sparkdropout/cli/Main.class target/.stamp-compile "$app_jar" target/.stamp-package \
+    || build compile target/.stamp-compile
 fi
 
 # ---- data: fetch the default data set on first use
@@ -93,6 +100,76 @@ case "$master" in local*)
   fi ;;
 esac
 
+# ---- settings given to Spark: by the user (--conf KEY=V, or the option that sets KEY), else by the installation
+spark_defaults=/nonexistent
+if [ -n "$spark_submit" ]; then
+  spark_defaults=${SPARK_CONF_DIR:-${SPARK_HOME:-$(dirname "$(dirname "$(readlink -f "$spark_submit")")")}/conf}
+  spark_defaults=$spark_defaults/spark-defaults.conf
+fi
+given() { # KEY [OPTION]: where the user set KEY in spark_opts, print "i:value" (i: the index of the value)
+  local key=$1 option=${2:-} i v
+  for ((i = 0; i < ${#spark_opts[@]}; i++)); do
+    v=${spark_opts[$i]}
+    if [[ $v == "--conf=$key="* ]]; then echo "$i:${v#--conf=$key=}"; return 0; fi
+    if [[ $v == --conf && ${spark_opts[$((i + 1))]:-} == "$key="* ]]; then
+      echo "$((i + 1)):${spark_opts[$((i + 1))]#$key=}"; return 0
+    fi
+    if [ -n "$option" ] && [[ $v == "$option="* ]]; then echo "$i:${v#$option=}"; return 0; fi
+    if [ -n "$option" ] && [ "$v" = "$option" ]; then echo "$((i + 1)):${spark_opts[$((i + 1))]:-}"; return 0; fi
+  done
+  return 1
+}
+setting() { # KEY [OPTION]: the value in force for KEY: given by the user, else spark-defaults.conf's, else empty
+  local g
+  if g=$(given "$@"); then echo "${g#*:}"; return; fi
+  [ -f "$spark_defaults" ] || return 0
+  sed -n "s/^[[:space:]]*${1//./\\.}[[:space:]=][[:space:]]*//p" "$spark_defaults" | tail -1
+}
+prepend_java_options() { # KEY OPTION WORDS: WORDS go before the JVM options in force for KEY (or OPTION)
+  local g i
+  if g=$(given "$1" "$2"); then
+    i=${g%%:*}
+    case "${spark_opts[$i]}" in
+      "$1="*) spark_opts[$i]="$1=$3 ${g#*:}" ;;
+      "--conf=$1="*) spark_opts[$i]="--conf=$1=$3 ${g#*:}" ;;
+      *) if [ -n "$2" ] && [[ ${spark_opts[$i]} == "$2="* ]]; then spark_opts[$i]="$2=$3 ${g#*:}"
+         else spark_opts[$i]="$3 ${g#*:}"; fi ;;
+    esac
+  else
+    spark_opts+=(--conf "$1=$3${3:+ }$(setting "$1")")
+  fi
+}
+mb() { # a Spark memory size (2g, 640m, 1024 = MiB) in MiB
+  local v=${1,,}
+  case "$v" in
+    *t) echo $(( ${v%t} * 1024 * 1024 )) ;; *g) echo $(( ${v%g} * 1024 )) ;; *m) echo "${v%m}" ;;
+    *k) echo $(( ${v%k} / 1024 )) ;; *) echo "$v" ;;
+  esac
+}
+
+# ---- on a cluster: memory beyond the heap for ND4J (conf/cluster.conf), and Java 17 opens a worker omits
+case "$master" in local*) ;; *)
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    key=${line%%=*}
+    [ -n "$(setting "$key")" ] || spark_opts+=(--conf "$line")
+  done < conf/cluster.conf
+  # ND4J checks the process's resident memory against JavaCPP's maxphysicalbytes before it allocates: at the
+  # container's size it fails with "Physical memory usage is too high" instead of being killed by YARN
+  executor_mb=$(mb "$(setting spark.executor.memory --executor-memory)")
+  overhead_mb=$(mb "$(setting spark.executor.memoryOverhead)")
+  prepend_java_options spark.executor.extraJavaOptions "" "-Dorg.bytedeco.javacpp.maxbytes=${overhead_mb}m \
+-Dorg.bytedeco.javacpp.maxphysicalbytes=$(( ${executor_mb:-1024} + overhead_mb - 32 ))m"
+  # a standalone worker starts a cluster-mode driver's JVM without the --add-opens spark-submit gives a client-mode
+  # driver (Spark 3.5)
+  if [ "$deploy_mode" = cluster ]; then
+    case "$master" in spark://*)
+      read -r opens < conf/java17-opens.txt
+      prepend_java_options spark.driver.extraJavaOptions --driver-java-options "$opens" ;;
+    esac
+  fi ;;
+esac
+
 git_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then git_commit="$git_commit-dirty"; fi
 log_conf=$here/conf/log4j2.properties
@@ -106,8 +183,30 @@ if [ -n "$spark_submit" ]; then
     case "$master" in local*)
       case " ${spark_opts[*]-} " in *" --driver-memory"*) ;; *) extra+=(--driver-memory 6g) ;; esac ;;
     esac
+  else
+    # the driver runs in the cluster; this JVM only submits and follows the application: show its state
+    export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:-} -Dlog4j2.configurationFile=file:$log_conf -Dsparkdropout.submitter=info"
   fi
-  exec "$spark_submit" --class "$main_class" "${extra[@]}" ${spark_opts[@]+"${spark_opts[@]}"} "$app_jar" "$@"
+  case "$master/$deploy_mode" in spark://*/cluster) ;; *)
+    exec "$spark_submit" --class "$main_class" "${extra[@]}" ${spark_opts[@]+"${spark_opts[@]}"} "$app_jar" "$@" ;;
+  esac
+  # spark-submit returns once the driver is accepted, and exits 0 even when the driver fails: wait for the driver
+  # and turn its final state into this script's exit code.
+  case " ${spark_opts[*]-} " in *"spark.standalone.submit.waitAppCompletion"*) ;; *)
+    extra+=(--conf spark.standalone.submit.waitAppCompletion=true) ;; esac
+  states=$(mktemp)
+  trap 'rm -f "$states"' EXIT
+  set +e -o pipefail
+  { "$spark_submit" --class "$main_class" "${extra[@]}" ${spark_opts[@]+"${spark_opts[@]}"} "$app_jar" "$@" \
+      2>&1 1>&3 3>&- | tee "$states" >&2; } 3>&1
+  code=$?
+  set -e
+  state=$(grep -o 'State of driver [^ ]* is [A-Z]*' "$states" | tail -1 || true)
+  case "$state" in *FAILED|*ERROR|*KILLED)
+    echo "submit.sh: ${state#State of }; the driver's log is in its worker's work directory (driver-*/stderr)" >&2
+    exit 1 ;;
+  esac
+  exit "$code"
 fi
 
 # Embedded: translate the spark-submit options a driver JVM understands into system properties.

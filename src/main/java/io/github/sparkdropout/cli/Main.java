@@ -7,6 +7,10 @@ import java.util.Arrays;
 /**
  * Entry point of {@code submit.sh} / {@code spark-submit}: {@code COMMAND [options]}. A bad setting or bad input
  * prints one line {@code error: ...} and exits 2; an unexpected failure exits 1.
+ *
+ * <p>In cluster deploy mode (the driver runs inside the cluster: YARN's application master, a standalone worker)
+ * a success returns normally and a failure throws: Spark counts any {@code System.exit} there, even exit 0, as an
+ * early exit of the application, and YARN then reports it FAILED and reruns the whole driver.
  */
 public final class Main {
     static final String USAGE = String.join("\n",
@@ -22,33 +26,56 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
-        System.exit(run(argv));
+        Outcome outcome = execute(argv);
+        if (!"cluster".equals(System.getProperty("spark.submit.deployMode"))) {
+            System.exit(outcome.code());
+        }
+        if (outcome.code() != 0) { // the application's final status and diagnostics carry this line
+            throw new JobFailedException(outcome.error(), outcome.code());
+        }
+    }
+
+    /** How a command ended: its exit code and, when it failed, its one-line error. */
+    record Outcome(int code, String error) {
+    }
+
+    /** Why the driver failed, for a cluster manager's diagnostics: the one-line error, no stack trace. */
+    static final class JobFailedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        JobFailedException(String error, int code) {
+            super("error: " + error + " (exit code " + code + ")", null, false, false);
+        }
     }
 
     /** Runs a command and returns its exit code (tests call this instead of {@link #main}). */
     public static int run(String[] argv) {
+        return execute(argv).code();
+    }
+
+    static Outcome execute(String[] argv) {
         if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
             System.out.print(USAGE);
-            return argv.length == 0 ? 2 : 0;
+            return argv.length == 0 ? new Outcome(2, "no command given") : new Outcome(0, null);
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         try {
             switch (argv[0]) {
                 case "train":
-                    return TrainCommand.run(rest);
+                    return new Outcome(TrainCommand.run(rest), null);
                 case "sql":
-                    return SqlCommand.run(rest);
+                    return new Outcome(SqlCommand.run(rest), null);
                 case "plot":
-                    return PlotCommand.run(rest);
+                    return new Outcome(PlotCommand.run(rest), null);
                 case "dropout-demo":
-                    return DropoutDemo.run(rest);
+                    return new Outcome(DropoutDemo.run(rest), null);
                 default:
                     throw new ConfigException("unknown command '" + argv[0] + "' (commands: train, sql, plot,"
                             + " dropout-demo)");
             }
         } catch (ConfigException e) {
             System.err.println("error: " + e.getMessage());
-            return 2;
+            return new Outcome(2, e.getMessage());
         }
     }
 }

@@ -17,7 +17,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,11 +55,9 @@ final class TrainCommand {
 
     static int train(SparkSession spark, TrainConfig parsed) {
         long runStart = System.nanoTime();
-        String generatedId = new SimpleDateFormat("yyyyMMdd-HHmmss").format(new Date()) + "-"
-                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
-        TrainConfig base = resolve(spark, parsed, generatedId);
+        TrainConfig base = resolve(spark, parsed, generatedRunId(spark.sparkContext()));
         MetricsTable table = new MetricsTable(spark, base.metrics());
-        table.requireNewRun(base.runId());
+        requireNewRun(spark.sparkContext(), table, base.runId());
 
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         long t0 = System.nanoTime();
@@ -83,10 +80,9 @@ final class TrainCommand {
                 cfg.data(), train.count(), test.count(), train.official() && test.official()
                         ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
                 cfg.workers(), loadSeconds);
-        System.out.printf("spark %s master %s: %d worker(s) x %d examples per step, %d native thread(s) each;"
-                        + " ND4J %s, OpenBLAS kernels %s%n", spark.version(), master, cfg.workers(),
-                cfg.perWorkerBatchSize(), cfg.threadsPerWorker(), Nd4j.getBackend().getClass().getSimpleName(),
-                System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto-detected"));
+        System.out.printf("spark %s master %s (%s): %d worker(s) x %d examples per step, %d native thread(s)"
+                        + " each; %s%n", spark.version(), master, spark.sparkContext().applicationId(), cfg.workers(),
+                cfg.perWorkerBatchSize(), cfg.threadsPerWorker(), ExecutorEnvironment.of(trainShards));
 
         List<EpochRecord> records = new ArrayList<>();
         ProgressPrinter progress = new ProgressPrinter(System.out);
@@ -119,6 +115,35 @@ final class TrainCommand {
                 + " metrics WHERE run_id = '%s' ORDER BY epoch\")%n", table.tablePath(MetricsTable.EPOCHS),
                 cfg.runId());
         return 0;
+    }
+
+    /**
+     * The run id when none is given. Where the cluster manager may run the driver again for the same submission
+     * (YARN cluster deploy mode: a new application attempt), it is the application id, which every attempt
+     * shares, so a rerun finds its own run instead of starting a second one; else a timestamp and a random suffix.
+     */
+    static String generatedRunId(org.apache.spark.SparkContext sc) {
+        if (sc.applicationAttemptId().isDefined()) {
+            return sc.applicationId();
+        }
+        return new SimpleDateFormat("yyyyMMdd-HHmmss").format(new Date()) + "-"
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+    }
+
+    /**
+     * A run id must be new. A later attempt of the same application that finds the epochs of its first attempt
+     * refuses to train them again: one submission never leaves two runs, nor a run whose epochs come from two
+     * different trainings.
+     */
+    static void requireNewRun(org.apache.spark.SparkContext sc, MetricsTable table, String runId) {
+        String attempt = sc.applicationAttemptId().getOrElse(() -> "1");
+        int recorded = table.recordedEpochs(runId);
+        if (recorded > 0 && !attempt.equals("1")) {
+            throw new ConfigException("attempt " + attempt + " of application " + sc.applicationId() + ": run '"
+                    + runId + "' already has " + recorded + " epoch(s) from an earlier attempt; not training it a"
+                    + " second time");
+        }
+        table.requireNewRun(runId);
     }
 
     /** Makes the config's "auto" settings concrete for this Spark deployment. */

@@ -1,17 +1,16 @@
 package io.github.sparkdropout.cli;
 
+import io.github.sparkdropout.Submit;
 import io.github.sparkdropout.TestData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,23 +20,11 @@ class SubmitScriptTest {
     @TempDir
     static Path dir;
     static String metrics;
-    static Result first;
+    static Submit.Result first;
 
-    record Result(int exit, String out, String err) {
-    }
-
-    static Result submit(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("./submit.sh"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
-                "/dev/null")));
-        pb.environment().remove("SPARK_HOME"); // the embedded path, as on a machine without Spark
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "submit.sh finished");
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
+    /** The embedded path, as on a machine without Spark. */
+    static Submit.Result submit(String... args) throws IOException, InterruptedException {
+        return new Submit(dir).env("SPARK_HOME", null).run(args);
     }
 
     @BeforeAll
@@ -58,7 +45,7 @@ class SubmitScriptTest {
 
     @Test
     void sqlSeesTheRowsInCsv() throws Exception {
-        Result r = submit("sql", "SELECT run_id, count(*) AS epochs FROM metrics GROUP BY run_id", "--metrics",
+        Submit.Result r = submit("sql", "SELECT run_id, count(*) AS epochs FROM metrics GROUP BY run_id", "--metrics",
                 metrics, "--format", "csv");
         assertEquals(0, r.exit(), r.err());
         assertEquals("run_id,epochs\nsub1,2\n", r.out());
@@ -66,25 +53,25 @@ class SubmitScriptTest {
 
     @Test
     void badInputIsAOneLineErrorWithExitCode2AndKeepsEarlierResults() throws Exception {
-        Result dropout = submit("train", "--dropout1", "1.5", "--metrics", metrics);
+        Submit.Result dropout = submit("train", "--dropout1", "1.5", "--metrics", metrics);
         assertEquals(2, dropout.exit());
         assertEquals("error: --dropout1 1.5 is out of range: expected a number in [0.0, 1.0]\n", dropout.err());
 
         Path bad = TestData.fashionLike(dir.resolve("bad"), 20, 10);
         Files.write(bad.resolve("t10k-labels-idx1-ubyte.gz"), new byte[]{0x1f, (byte) 0x8b, 8, 0, 0});
-        Result corrupt = submit("--master", "local[2]", "train", "--data", bad.toString(), "--metrics", metrics,
+        Submit.Result corrupt = submit("--master", "local[2]", "train", "--data", bad.toString(), "--metrics", metrics,
                 "--run-id", "bad1");
         assertEquals(2, corrupt.exit(), corrupt.err());
         List<String> errorLines = corrupt.err().lines().filter(l -> l.startsWith("error: ")).toList();
         assertEquals(1, errorLines.size(), corrupt.err());
         assertTrue(errorLines.get(0).contains("t10k-labels-idx1-ubyte.gz"), errorLines.get(0));
 
-        Result again = submit("--master", "local[2]", "train", "--data", TestData.realData(), "--metrics", metrics,
+        Submit.Result again = submit("--master", "local[2]", "train", "--data", TestData.realData(), "--metrics", metrics,
                 "--run-id", "sub1", "--train-limit", "256", "--epochs", "1");
         assertEquals(2, again.exit());
         assertTrue(again.err().contains("error: run id 'sub1' already has 2 epoch(s)"), again.err());
 
-        Result rows = submit("sql", "SELECT count(*) AS n FROM metrics", "--metrics", metrics, "--format", "csv");
+        Submit.Result rows = submit("sql", "SELECT count(*) AS n FROM metrics", "--metrics", metrics, "--format", "csv");
         assertEquals("n\n2\n", rows.out(), "the earlier run's rows are intact");
     }
 
@@ -93,30 +80,30 @@ class SubmitScriptTest {
         String shared = dir.resolve("shared-metrics").toString();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
         try {
-            List<java.util.concurrent.Future<Result>> runs = new ArrayList<>();
+            List<java.util.concurrent.Future<Submit.Result>> runs = new ArrayList<>();
             for (String id : new String[]{"concurrent-a", "concurrent-b"}) {
                 runs.add(pool.submit(() -> submit("--master", "local[1]", "train", "--data", TestData.realData(),
                         "--train-limit", "512", "--test-limit", "200", "--epochs", "3", "--workers", "1",
                         "--metrics", shared, "--run-id", id)));
             }
-            for (java.util.concurrent.Future<Result> f : runs) {
-                Result r = f.get();
+            for (java.util.concurrent.Future<Submit.Result> f : runs) {
+                Submit.Result r = f.get();
                 assertEquals(0, r.exit(), r.err());
             }
         } finally {
             pool.shutdown();
         }
-        Result rows = submit("sql", "SELECT run_id, count(*) AS epochs FROM metrics GROUP BY run_id ORDER BY run_id",
+        Submit.Result rows = submit("sql", "SELECT run_id, count(*) AS epochs FROM metrics GROUP BY run_id ORDER BY run_id",
                 "--metrics", shared, "--format", "csv");
         assertEquals("run_id,epochs\nconcurrent-a,3\nconcurrent-b,3\n", rows.out(), rows.err());
-        Result classes = submit("sql", "SELECT count(*) AS n FROM class_metrics", "--metrics", shared, "--format",
+        Submit.Result classes = submit("sql", "SELECT count(*) AS n FROM class_metrics", "--metrics", shared, "--format",
                 "csv");
         assertEquals("n\n60\n", classes.out(), "2 runs x 3 epochs x 10 classes");
     }
 
     @Test
     void dropoutDemoPrintsTheSeedsFirstListing() throws Exception {
-        Result r = submit("dropout-demo");
+        Submit.Result r = submit("dropout-demo");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("dropout_layer(X, 0.0)\n[[  0.0,  1.0,  2.0,"), r.out());
         assertTrue(r.out().contains("dropout_layer(X, 1.0)\n[[  0.0,  0.0,  0.0,"), r.out());
