@@ -89,16 +89,10 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -r /proc/cpuinfo ]; then
   fi
 fi
 
-# JIT: on a small machine (<= 4 cores) in local mode, C2's compiler threads compete with the training threads
-# for the cores during the first epochs; the C1 compiler alone warms up in seconds. Measured on 2 cores, the
-# README's 10-epoch job: 29-35 s wall with C1 only against 35-43 s with the full tiered JIT, whose warm epochs
-# are no faster (SPARKDROPOUT_JIT=full or c1 to choose).
+# JIT of local mode, where the executors are this JVM (conf/local-jvm.sh)
+. conf/local-jvm.sh
 jit_opts=()
-case "$master" in local*)
-  if [ "${SPARKDROPOUT_JIT:-auto}" = c1 ] || { [ "${SPARKDROPOUT_JIT:-auto}" = auto ] && [ "$(nproc)" -le 4 ]; }; then
-    jit_opts=(-XX:TieredStopAtLevel=1)
-  fi ;;
-esac
+case "$master" in local*) read -r -a jit_opts <<< "$(local_jit_options)" ;; esac
 
 # ---- settings given to Spark: by the user (--conf KEY=V, or the option that sets KEY), else by the installation
 spark_defaults=/nonexistent
@@ -164,8 +158,7 @@ case "$master" in local*) ;; *)
   # driver (Spark 3.5)
   if [ "$deploy_mode" = cluster ]; then
     case "$master" in spark://*)
-      read -r opens < conf/java17-opens.txt
-      prepend_java_options spark.driver.extraJavaOptions --driver-java-options "$opens" ;;
+      prepend_java_options spark.driver.extraJavaOptions --driver-java-options "$(java17_opens | tr '\n' ' ')" ;;
     esac
   fi ;;
 esac
@@ -242,5 +235,5 @@ case "$master" in
   local*) cp="target/classes:$(cat target/classpath.txt)" ;;
   *) cp="$app_jar:$(cat target/classpath.txt)"; jvm+=("-Dspark.jars=$here/$app_jar") ;;  # executors need the job
 esac
-read -r -a opens < conf/java17-opens.txt
+mapfile -t opens < <(java17_opens)
 exec "$java_bin" "${opens[@]}" "${jvm[@]}" -cp "$cp" "$main_class" "$@"

@@ -17,12 +17,10 @@ runs=${2:-3}
 [ -f target/.stamp-compile ] || [ -d target/test-classes ] || mvn -q -B -DskipTests test-compile
 mvn -q -B -o -DskipTests test-compile >/dev/null
 [ -f data/fashion-mnist/train-images-idx3-ubyte.gz ] || data/fetch.sh
-read -r -a opens < conf/java17-opens.txt
+. conf/local-jvm.sh
+mapfile -t opens < <(java17_opens)
 cp="target/test-classes:target/classes:$(cat target/classpath.txt)"
-jit=()
-if [ "${SPARKDROPOUT_JIT:-auto}" = c1 ] || { [ "${SPARKDROPOUT_JIT:-auto}" = auto ] && [ "$(nproc)" -le 4 ]; }; then
-  jit=(-XX:TieredStopAtLevel=1)
-fi
+read -r -a jit <<< "$(local_jit_options)"
 run() { java "${opens[@]}" ${jit[@]+"${jit[@]}"} -Xmx6g -Dlog4j2.configurationFile=file:conf/log4j2.properties -cp "$cp" \
         io.github.sparkdropout.bench.SpeedBench "$@" 2>/dev/null | grep '^RESULT'; }
 echo "# $(date -u +%F) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} epochs=$epochs runs=$runs jit=${jit[*]:-full}"

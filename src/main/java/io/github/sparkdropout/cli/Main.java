@@ -1,6 +1,7 @@
 package io.github.sparkdropout.cli;
 
 import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.data.DataException;
 
 import java.util.Arrays;
 
@@ -73,7 +74,7 @@ public final class Main {
                     throw new ConfigException("unknown command '" + argv[0] + "' (commands: train, sql, plot,"
                             + " dropout-demo)");
             }
-        } catch (ConfigException e) {
+        } catch (ConfigException | DataException e) {
             System.err.println("error: " + e.getMessage());
             return new Outcome(2, e.getMessage());
         }

@@ -1,6 +1,6 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.train.ResidentAveragingTrainingMaster;
+import io.github.sparkdropout.job.TrainJob;
 
 import java.io.PrintStream;
 
@@ -9,7 +9,7 @@ import java.io.PrintStream;
  * Rounds are reported from the driver's training thread (one Spark job per round) or from Spark's RPC thread
  * (barrier mode), hence the synchronisation.
  */
-final class ProgressPrinter implements ResidentAveragingTrainingMaster.RoundListener {
+final class ProgressPrinter implements TrainJob.Output {
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private final PrintStream out;
@@ -17,16 +17,20 @@ final class ProgressPrinter implements ResidentAveragingTrainingMaster.RoundList
     private long epochStart = System.nanoTime();
     private long lastPrint = System.nanoTime();
     private int epoch = 1;
-    private int epochs;
     private boolean dirty;
 
     ProgressPrinter(PrintStream out) {
         this.out = out;
     }
 
-    synchronized void nextEpoch(int epoch, int epochs) {
+    @Override
+    public PrintStream out() {
+        return out;
+    }
+
+    @Override
+    public synchronized void epochStarts(int epoch, int epochs) {
         this.epoch = epoch;
-        this.epochs = epochs;
         this.epochStart = System.nanoTime();
         this.lastPrint = epochStart;
     }
@@ -49,8 +53,8 @@ final class ProgressPrinter implements ResidentAveragingTrainingMaster.RoundList
         }
     }
 
-    /** Erases the in-place line before a normal line is printed. */
-    synchronized void clear() {
+    @Override
+    public synchronized void clearProgress() {
         if (dirty) {
             out.print("\r" + " ".repeat(100) + "\r");
             dirty = false;

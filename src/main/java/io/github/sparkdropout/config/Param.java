@@ -1,45 +1,84 @@
 package io.github.sparkdropout.config;
 
+import java.io.Serializable;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * One setting, declared once: its name (the flag is {@code --name}), what it means, how its text is parsed
- * and which values are valid. Defaults live in {@code conf/train.properties}, not here.
+ * One setting, declared once: its name (the flag is {@code --name}), what it means, its type, how its text is
+ * parsed and which values are valid, and the metrics-table column that records it (or none). Defaults live in
+ * {@code conf/train.properties}, not here.
  */
-public final class Param<T> {
+public final class Param<T> implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The text of an integer setting that the deployment decides ({@link #intOrAuto}); parsed as 0. */
+    public static final String AUTO = "auto";
+
     private final String name;
     private final String description;
-    private final Function<String, T> parser;
-    private final Predicate<T> validator;
+    private final Class<T> type;
+    private final SerializableFunction<String, T> parser;
+    private final SerializablePredicate<T> validator;
     private final String rule;
+    private final boolean auto;
+    private final String column;
 
-    private Param(String name, String description, Function<String, T> parser, Predicate<T> validator, String rule) {
+    private interface SerializableFunction<A, B> extends Function<A, B>, Serializable {
+    }
+
+    private interface SerializablePredicate<A> extends Predicate<A>, Serializable {
+    }
+
+    private Param(String name, String description, Class<T> type, SerializableFunction<String, T> parser,
+                  SerializablePredicate<T> validator, String rule, boolean auto, String column) {
         this.name = name;
         this.description = description;
+        this.type = type;
         this.parser = parser;
         this.validator = validator;
         this.rule = rule;
+        this.auto = auto;
+        this.column = column;
+    }
+
+    private static String columnOf(String name) {
+        return name.replace('-', '_');
     }
 
     public static Param<Integer> intParam(String name, String description, int min) {
-        return new Param<>(name, description, Integer::parseInt, v -> v >= min, "an integer >= " + min);
+        return new Param<>(name, description, Integer.class, Integer::parseInt, v -> v >= min, "an integer >= " + min,
+                false, columnOf(name));
+    }
+
+    /** An integer >= {@code min}, or {@value #AUTO} (0 until the deployment resolves it). */
+    public static Param<Integer> intOrAuto(String name, String description, int min) {
+        return new Param<>(name, description, Integer.class, s -> s.equals(AUTO) ? 0 : explicit(Integer.parseInt(s)),
+                v -> v == 0 || v >= min, AUTO + " or an integer >= " + min, true, columnOf(name));
+    }
+
+    private static int explicit(int v) {
+        if (v == 0) { // 0 stands for auto inside; a user's 0 is not a value of such a setting
+            throw new IllegalArgumentException("0");
+        }
+        return v;
     }
 
     public static Param<Long> longParam(String name, String description) {
-        return new Param<>(name, description, Long::parseLong, v -> true, "an integer");
+        return new Param<>(name, description, Long.class, Long::parseLong, v -> true, "an integer", false, columnOf(name));
     }
 
     public static Param<Double> doubleParam(String name, String description, double min, double max,
                                             boolean minInclusive) {
         String rule = "a number in " + (minInclusive ? "[" : "(") + min + ", " + max + "]";
-        return new Param<>(name, description, Double::parseDouble,
-                v -> !v.isNaN() && (minInclusive ? v >= min : v > min) && v <= max, rule);
+        return new Param<>(name, description, Double.class, Double::parseDouble,
+                v -> !v.isNaN() && (minInclusive ? v >= min : v > min) && v <= max, rule, false, columnOf(name));
     }
 
     public static Param<String> stringParam(String name, String description, String regex, String rule) {
-        return new Param<>(name, description, s -> s, v -> v.matches(regex), rule);
+        return new Param<>(name, description, String.class, s -> s, v -> v.matches(regex), rule, false,
+                columnOf(name));
     }
 
     public static <E extends Enum<E>> Param<E> enumParam(String name, String description, Class<E> type) {
@@ -47,8 +86,18 @@ public final class Param<T> {
         for (E e : type.getEnumConstants()) {
             choices.append(choices.length() == 0 ? "" : "|").append(e.name().toLowerCase(Locale.ROOT));
         }
-        return new Param<>(name, description, s -> Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT)),
-                v -> true, "one of " + choices);
+        return new Param<>(name, description, type, s -> Enum.valueOf(type, s.toUpperCase(Locale.ROOT)), v -> true,
+                "one of " + choices, false, columnOf(name));
+    }
+
+    /** This setting recorded in the metrics table's column {@code column}. */
+    public Param<T> recordedAs(String column) {
+        return new Param<>(name, description, type, parser, validator, rule, auto, column);
+    }
+
+    /** This setting not recorded in the metrics table (it names where things are, not what was trained). */
+    public Param<T> notRecorded() {
+        return new Param<>(name, description, type, parser, validator, rule, auto, null);
     }
 
     public String name() {
@@ -63,6 +112,15 @@ public final class Param<T> {
         return rule;
     }
 
+    public Class<T> type() {
+        return type;
+    }
+
+    /** The metrics-table column that records this setting, or null. */
+    public String column() {
+        return column;
+    }
+
     /** Parses and validates {@code raw}; a bad value is a one-line {@link ConfigException}. */
     public T parse(String raw) {
         T value;
@@ -73,6 +131,28 @@ public final class Param<T> {
         }
         if (!validator.test(value)) {
             throw new ConfigException("--" + name + " " + raw + " is out of range: expected " + rule);
+        }
+        return value;
+    }
+
+    /** How {@code value} reads on the command line (enums lower-case, an unresolved 0 of {@link #intOrAuto} as auto). */
+    public String format(Object value) {
+        if (value instanceof Enum<?> e) {
+            return e.name().toLowerCase(Locale.ROOT);
+        }
+        if (auto && Integer.valueOf(0).equals(value)) {
+            return AUTO;
+        }
+        return String.valueOf(value);
+    }
+
+    /** The value as recorded in its column: enums by their lower-case name, an unresolved "auto" as null. */
+    public Object recorded(Object value) {
+        if (value instanceof Enum<?> e) {
+            return e.name().toLowerCase(Locale.ROOT);
+        }
+        if (auto && Integer.valueOf(0).equals(value)) {
+            return null;
         }
         return value;
     }

@@ -1,6 +1,5 @@
 package io.github.sparkdropout.data;
 
-import io.github.sparkdropout.config.ConfigException;
 import org.apache.hadoop.conf.Configuration;
 
 import java.util.List;
@@ -51,20 +50,20 @@ public final class FashionMnist {
         IdxFile labels = IdxFile.read(base + labelsName + ".gz", IdxFile.LABELS_MAGIC, limit, hadoopConf);
         int[] d = images.dims();
         if (d[1] != ROWS || d[2] != COLS) {
-            throw new ConfigException(images.source() + ": images are " + d[1] + "x" + d[2] + ", expected "
+            throw new DataException(images.source() + ": images are " + d[1] + "x" + d[2] + ", expected "
                     + ROWS + "x" + COLS);
         }
         if (images.count() != labels.count()) {
-            throw new ConfigException(name + " set: " + images.source() + " holds " + images.count()
+            throw new DataException(name + " set: " + images.source() + " holds " + images.count()
                     + " images but " + labels.source() + " holds " + labels.count() + " labels");
         }
         if (images.count() == 0) {
-            throw new ConfigException(images.source() + ": holds no images");
+            throw new DataException(images.source() + ": holds no images");
         }
         byte[] y = labels.data();
         for (int i = 0; i < y.length; i++) {
             if (y[i] < 0 || y[i] >= CLASSES) {
-                throw new ConfigException(labels.source() + ": label " + (y[i] & 0xff) + " at index " + i
+                throw new DataException(labels.source() + ": label " + (y[i] & 0xff) + " at index " + i
                         + " is outside 0.." + (CLASSES - 1));
             }
         }

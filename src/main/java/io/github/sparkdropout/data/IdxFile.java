@@ -1,6 +1,5 @@
 package io.github.sparkdropout.data;
 
-import io.github.sparkdropout.config.ConfigException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -21,7 +20,7 @@ import java.util.zip.ZipException;
 /**
  * An unsigned-byte IDX file (the MNIST format: big-endian magic {@code 0x0000 08 NDIM}, NDIM big-endian sizes,
  * then the bytes), read whole from any Hadoop filesystem, gzip-compressed or not. Every defect is a one-line
- * {@link ConfigException} naming the file.
+ * {@link DataException} naming the file.
  */
 public final class IdxFile {
     /** Magic numbers of unsigned-byte IDX files with 1 and 3 dimensions (labels and images). */
@@ -64,13 +63,13 @@ public final class IdxFile {
                 return parse(location, in, expectedMagic, limit, sha);
             }
         } catch (FileNotFoundException e) {
-            throw new ConfigException(location + ": file not found (fill data/ with data/fetch.sh, or pass --data)");
+            throw new DataException(location + ": file not found (fill data/ with data/fetch.sh, or pass --data)");
         } catch (ZipException e) {
-            throw new ConfigException(location + ": corrupt gzip data (" + e.getMessage() + ")");
+            throw new DataException(location + ": corrupt gzip data (" + e.getMessage() + ")");
         } catch (EOFException e) {
-            throw new ConfigException(location + ": truncated (the file ends inside its header or its gzip stream)");
+            throw new DataException(location + ": truncated (the file ends inside its header or its gzip stream)");
         } catch (IOException e) {
-            throw new ConfigException(location + ": cannot be read: " + e.getMessage());
+            throw new DataException(location + ": cannot be read: " + e.getMessage());
         }
     }
 
@@ -78,7 +77,7 @@ public final class IdxFile {
             throws IOException {
         int magic = in.readInt();
         if (magic != expectedMagic) {
-            throw new ConfigException(location + ": wrong magic number " + magic + " (0x" + Integer.toHexString(magic)
+            throw new DataException(location + ": wrong magic number " + magic + " (0x" + Integer.toHexString(magic)
                     + "), expected " + expectedMagic + " for an IDX " + (expectedMagic == IMAGES_MAGIC
                     ? "image" : "label") + " file");
         }
@@ -88,7 +87,7 @@ public final class IdxFile {
         for (int i = 0; i < ndim; i++) {
             dims[i] = in.readInt();
             if (dims[i] < 0) {
-                throw new ConfigException(location + ": negative dimension " + dims[i] + " in the header");
+                throw new DataException(location + ": negative dimension " + dims[i] + " in the header");
             }
             if (i > 0) {
                 itemSize *= dims[i];
@@ -96,7 +95,7 @@ public final class IdxFile {
         }
         long total = dims[0] * itemSize;
         if (total > Integer.MAX_VALUE - 16) {
-            throw new ConfigException(location + ": header declares " + total + " bytes, more than this reader holds");
+            throw new DataException(location + ": header declares " + total + " bytes, more than this reader holds");
         }
         int keepItems = limit > 0 ? Math.min(limit, dims[0]) : dims[0];
         byte[] data = new byte[(int) (keepItems * itemSize)];
@@ -104,11 +103,11 @@ public final class IdxFile {
         long rest = total - data.length;
         long skipped = got == data.length ? skipFully(in, rest) : 0;
         if (got < data.length || skipped < rest) {
-            throw new ConfigException(location + ": truncated: the header declares " + dims[0] + " items ("
+            throw new DataException(location + ": truncated: the header declares " + dims[0] + " items ("
                     + total + " bytes) but the file holds only " + (got + skipped));
         }
         if (in.read() != -1) {
-            throw new ConfigException(location + ": " + "has bytes after the " + dims[0]
+            throw new DataException(location + ": " + "has bytes after the " + dims[0]
                     + " items its header declares (wrong header or corrupt file)");
         }
         int[] keptDims = dims.clone();

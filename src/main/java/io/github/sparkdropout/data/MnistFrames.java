@@ -65,7 +65,7 @@ public final class MnistFrames {
                                         Long shuffleSeed) {
         int n = split.count();
         if (partitions > n) {
-            throw new io.github.sparkdropout.config.ConfigException("--workers " + partitions + " exceeds the "
+            throw new DataException("--workers " + partitions + " exceeds the "
                     + n + " examples of the " + split.name() + " set: every worker needs at least one");
         }
         int[] order = shuffleSeed == null ? null : Shuffle.permutation(n, shuffleSeed);

@@ -1,12 +1,10 @@
 package io.github.sparkdropout.eval;
 
-import io.github.sparkdropout.train.NativeThreads;
-import io.github.sparkdropout.train.ParamVectors;
-import io.github.sparkdropout.train.ReplicaCache;
+import io.github.sparkdropout.model.ParamVectors;
+import io.github.sparkdropout.replica.ReplicaCache;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
@@ -23,15 +21,19 @@ import java.util.Collections;
  * (prediction, label) pairs: its shuffles made evaluation cost 0.3-0.7 s an epoch, as much as training one.
  */
 public final class TestEvaluation {
-    private final SparkSession spark;
-    private final Broadcast<String> confJson;
+    private final JavaSparkContext sc;
+    private final Broadcast<String> networkJson;
     private final String replicaKey;
     private final int threads;
 
-    public TestEvaluation(SparkSession spark, MultiLayerNetwork net, String runKey, int threads) {
-        this.spark = spark;
-        this.confJson = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .broadcast(net.getLayerWiseConfigurations().toJson());
+    /**
+     * @param networkJson the network's configuration, broadcast (the executors rebuild replicas from it)
+     * @param runKey      names this evaluation's cached replicas
+     * @param threads     native threads per task
+     */
+    public TestEvaluation(JavaSparkContext sc, Broadcast<String> networkJson, String runKey, int threads) {
+        this.sc = sc;
+        this.networkJson = networkJson;
         this.replicaKey = runKey + "/eval/";
         this.threads = threads;
     }
@@ -43,7 +45,6 @@ public final class TestEvaluation {
 
     /** Evaluates {@code net}'s current parameters on {@code testShards}. */
     public EvalResult evaluate(MultiLayerNetwork net, JavaRDD<DataSet> testShards, int classes) {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<float[]> params = sc.broadcast(ParamVectors.get(net));
         try {
             return fromEvaluation(predictAndCount(testShards, params, classes), classes);
@@ -53,7 +54,7 @@ public final class TestEvaluation {
     }
 
     private Evaluation predictAndCount(JavaRDD<DataSet> testShards, Broadcast<float[]> params, int classes) {
-        Broadcast<String> conf = confJson;
+        Broadcast<String> conf = networkJson;
         String key = replicaKey;
         int nativeThreads = threads;
         return testShards.mapPartitionsWithIndex((partition, it) -> {
@@ -61,10 +62,8 @@ public final class TestEvaluation {
                 return Collections.<Evaluation>emptyIterator();
             }
             DataSet shard = it.next();
-            NativeThreads.limit(nativeThreads);
-            MultiLayerNetwork replica = ReplicaCache.get(key + partition, conf.value()).net();
-            float[] p = params.value();
-            ParamVectors.set(replica, p);
+            MultiLayerNetwork replica = ReplicaCache.acquire(key + partition, conf.value(), params.value(),
+                    nativeThreads).net();
             Evaluation e = new Evaluation(classes);
             e.eval(shard.getLabels(), replica.output(shard.getFeatures(), false));
             return Collections.singletonList(e).iterator();

@@ -5,7 +5,6 @@ import io.github.sparkdropout.data.FashionMnist;
 
 import java.io.Serializable;
 import java.sql.Timestamp;
-import java.util.Locale;
 
 /**
  * The provenance of a run, repeated on every epoch row so each row stands alone: what configuration, what data
@@ -14,8 +13,4 @@ import java.util.Locale;
 public record RunInfo(String runId, Timestamp startedAt, TrainConfig config, String master, int executorCount,
                       String appId, String sparkVersion, String projectVersion, String gitCommit,
                       FashionMnist.Split train, FashionMnist.Split test) implements Serializable {
-
-    public String trainingMasterName() {
-        return config.trainingMaster().name().toLowerCase(Locale.ROOT);
-    }
 }

@@ -35,10 +35,6 @@ public final class InvertedDropout implements IDropout {
         this.p = p;
     }
 
-    public double p() {
-        return p;
-    }
-
     /**
      * The seed's dropout_layer on a plain array: a new array, {@code x} is not modified. Draws from
      * {@code Nd4j.getRandom()} (per thread).

@@ -3,13 +3,12 @@ package io.github.sparkdropout.bench;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
-import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.metrics.EpochRecord;
 import io.github.sparkdropout.model.DropoutMlp;
-import io.github.sparkdropout.train.MinibatchStep;
-import io.github.sparkdropout.train.StepKind;
-import io.github.sparkdropout.train.Trainer;
+import io.github.sparkdropout.job.TrainJob;
+import io.github.sparkdropout.model.MinibatchStep;
+import io.github.sparkdropout.model.StepKind;
 import org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel;
 import org.apache.spark.ml.classification.MultilayerPerceptronClassifier;
 import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
@@ -51,7 +50,7 @@ public final class SpeedBench {
         List<Double> seconds = new ArrayList<>();
         double testAcc;
         switch (mode) {
-            case "job" -> testAcc = job(train, test, epochs, seconds, args.length > 3 ? args[3] : "");
+            case "job" -> testAcc = job(data, epochs, seconds, args.length > 3 ? args[3] : "");
             case "single-dl4j" -> testAcc = single(train, test, epochs, seconds, StepKind.DL4J);
             case "single-lean" -> testAcc = single(train, test, epochs, seconds, StepKind.LEAN);
             case "mllib" -> testAcc = mllib(train, test, epochs, seconds);
@@ -71,28 +70,41 @@ public final class SpeedBench {
         System.exit(0);
     }
 
-    static double job(FashionMnist.Split train, FashionMnist.Split test, int epochs, List<Double> seconds,
-                      String extra) {
+    static double job(String data, int epochs, List<Double> seconds, String extra) throws java.io.IOException {
         SparkSession spark = SparkSession.builder().master(System.getProperty("spark.master", "local[2]"))
                 .appName("bench").config("spark.ui.enabled", "false").getOrCreate();
-        Map<String, String> flags = new java.util.HashMap<>(Map.of("epochs", "" + epochs));
+        Map<String, String> flags = new java.util.HashMap<>(Map.of("epochs", "" + epochs, "data", data));
         for (String kv : extra.split(",")) {
             if (kv.contains("=")) {
                 flags.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
             }
         }
-        TrainConfig cfg = io.github.sparkdropout.cli.BenchAccess.resolve(spark, TrainConfig.of(flags));
-        var trainShards = Shards.of(MnistFrames.chunks(spark, train, cfg.workers(), cfg.seed()), "train");
-        var testShards = Shards.of(MnistFrames.chunks(spark, test, cfg.workers(), null), "test");
-        trainShards.count();
-        testShards.count();
+        flags.put("metrics", Files.createTempDirectory("bench-metrics").toString());
         double[] last = new double[1];
-        new Trainer(spark, cfg).fit(trainShards, testShards, (r, eval) -> {
-            seconds.add(r.trainSeconds());
-            last[0] = r.testAcc();
-            System.out.printf(Locale.ROOT, "epoch %d: train %.2f s (workers busy %.2f s), eval %.2f s, test acc %.4f%n",
-                    r.epoch(), r.trainSeconds(), r.workerBusySeconds(), r.evalSeconds(), r.testAcc());
-        }, null);
+        new TrainJob(spark, new TrainJob.Output() {
+            @Override
+            public java.io.PrintStream out() {
+                return System.out;
+            }
+
+            @Override
+            public void epochStarts(int epoch, int epochs) {
+            }
+
+            @Override
+            public void clearProgress() {
+            }
+
+            @Override
+            public void roundDone(int round, int rounds, long examplesDone, long examplesTotal) {
+            }
+
+            @Override
+            public void epochDone(EpochRecord r) {
+                seconds.add(r.trainSeconds());
+                last[0] = r.testAcc();
+            }
+        }).run(TrainConfig.of(flags));
         return last[0];
     }
 
@@ -101,7 +113,7 @@ public final class SpeedBench {
         TrainConfig cfg = TrainConfig.of(Map.of());
         MultiLayerNetwork net = DropoutMlp.create(cfg.variant(), cfg.lr(), cfg.dropout1(), cfg.dropout2(), cfg.seed());
         INDArray[] xy = toArrays(train);
-        MinibatchStep step = MinibatchStep.of(kind);
+        MinibatchStep step = MinibatchStep.of(kind, net);
         int n = train.count();
         int b = cfg.batchSize();
         INDArray bx = Nd4j.createUninitialized(DataType.FLOAT, b, 784);

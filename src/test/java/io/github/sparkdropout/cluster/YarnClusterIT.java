@@ -169,7 +169,7 @@ class YarnClusterIT {
                 "--conf", "spark.dynamicAllocation.maxExecutors=2")
                 .run(train(table, 1, 4096, "--run-id", "yarn-dynamic"));
         assertEquals(0, r.exit(), r.both());
-        assertTrue(r.out().contains("avg-sync=jobs"), "a barrier stage cannot run under dynamic allocation: " + r.out());
+        assertTrue(r.out().contains("averaging-sync=jobs"), "a barrier stage cannot run under dynamic allocation: " + r.out());
         assertTrue(r.out().contains("done: run yarn-dynamic, 1 epochs"), r.out());
     }
 

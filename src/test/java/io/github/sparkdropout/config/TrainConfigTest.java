@@ -4,6 +4,7 @@ import io.github.sparkdropout.model.Variant;
 import io.github.sparkdropout.train.AveragingSync;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -78,6 +79,33 @@ class TrainConfigTest {
         assertTrue(rejected(Map.of("bogus", "1")).contains("unknown option --bogus"));
         assertTrue(rejected(Map.of("workers", "3")).contains("does not split evenly over 3 workers"));
         assertTrue(rejected(Map.of("variant", "concise", "dropout2", "1")).contains("concise"));
+    }
+
+    @Test
+    void settingsOfAnotherModeAreRefusedNotIgnored() {
+        assertTrue(rejected(Map.of("training-master", "stock", "step", "lean"))
+                .startsWith("--step applies to --training-master resident only"));
+        assertTrue(rejected(Map.of("training-master", "stock", "threads-per-worker", "2"))
+                .startsWith("--threads-per-worker applies to --training-master resident only"));
+        TrainConfig stock = TrainConfig.of(Map.of("training-master", "stock")).resolve(2, 2, 2, "x");
+        assertEquals(io.github.sparkdropout.model.StepKind.DL4J, stock.step(), "DL4J's master steps with fit");
+        assertEquals(0, stock.threadsPerWorker(), "and caps no threads");
+        assertEquals(null, stock.recordedValues().get("threads_per_worker"));
+    }
+
+    @Test
+    void theRecordedColumnsAndTheDescriptionComeFromTheDeclarations() {
+        TrainConfig c = TrainConfig.of(Map.of("workers", "2", "data", "d")).resolve(2, 2, 2, "r");
+        Map<String, Object> rec = c.recordedValues();
+        assertEquals(List.of("variant", "epochs", "workers", "batch_size", "averaging_frequency", "lr", "dropout1",
+                "dropout2", "seed", "training_master", "step", "averaging_sync", "threads_per_worker", "data_source",
+                "train_limit", "test_limit"), List.copyOf(rec.keySet()));
+        assertEquals("scratch", rec.get("variant"));
+        assertEquals(2, rec.get("workers"));
+        assertEquals("d", rec.get("data_source"));
+        assertEquals("variant=scratch epochs=10 workers=2 batch-size=256 averaging-frequency=20 lr=0.5 dropout1=0.2"
+                + " dropout2=0.5 seed=42 training-master=resident step=lean averaging-sync=auto threads-per-worker=1"
+                + " train-limit=0 test-limit=0", c.toString());
     }
 
     @Test

@@ -1,7 +1,6 @@
 package io.github.sparkdropout.data;
 
 import io.github.sparkdropout.TestData;
-import io.github.sparkdropout.config.ConfigException;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +41,7 @@ class FashionMnistTest {
     void mismatchedCounts() throws Exception {
         TestData.fashionLike(dir, 30, 20);
         TestData.writeGz(dir.resolve("train-labels-idx1-ubyte.gz"), TestData.idx(2049, new int[]{29}, new byte[29]));
-        String msg = assertThrows(ConfigException.class, () -> FashionMnist.train(dir.toString(), 0, HADOOP))
+        String msg = assertThrows(DataException.class, () -> FashionMnist.train(dir.toString(), 0, HADOOP))
                 .getMessage();
         assertTrue(msg.contains("30 images but") && msg.contains("29 labels"), msg);
     }
@@ -53,7 +52,7 @@ class FashionMnistTest {
         byte[] labels = new byte[30];
         labels[17] = 10;
         TestData.writeGz(dir.resolve("train-labels-idx1-ubyte.gz"), TestData.idx(2049, new int[]{30}, labels));
-        String msg = assertThrows(ConfigException.class, () -> FashionMnist.train(dir.toString(), 0, HADOOP))
+        String msg = assertThrows(DataException.class, () -> FashionMnist.train(dir.toString(), 0, HADOOP))
                 .getMessage();
         assertTrue(msg.contains("label 10 at index 17 is outside 0..9"), msg);
     }
@@ -63,7 +62,7 @@ class FashionMnistTest {
         TestData.fashionLike(dir, 30, 20);
         TestData.writeGz(dir.resolve("t10k-images-idx3-ubyte.gz"),
                 TestData.idx(2051, new int[]{20, 28, 27}, new byte[20 * 28 * 27]));
-        String msg = assertThrows(ConfigException.class, () -> FashionMnist.test(dir.toString(), 0, HADOOP))
+        String msg = assertThrows(DataException.class, () -> FashionMnist.test(dir.toString(), 0, HADOOP))
                 .getMessage();
         assertTrue(msg.contains("images are 28x27, expected 28x28"), msg);
     }

@@ -1,7 +1,6 @@
 package io.github.sparkdropout.data;
 
 import io.github.sparkdropout.TestData;
-import io.github.sparkdropout.config.ConfigException;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +22,7 @@ class IdxFileTest {
     Path dir;
 
     private String error(Path file, int magic) {
-        ConfigException e = assertThrows(ConfigException.class, () -> IdxFile.read(file.toString(), magic, 0, HADOOP));
+        DataException e = assertThrows(DataException.class, () -> IdxFile.read(file.toString(), magic, 0, HADOOP));
         assertFalse(e.getMessage().contains("\n"), "one-line message: " + e.getMessage());
         assertTrue(e.getMessage().startsWith(file.toString()), "names the file: " + e.getMessage());
         return e.getMessage();

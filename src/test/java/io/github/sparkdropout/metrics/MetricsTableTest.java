@@ -65,6 +65,27 @@ class MetricsTableTest {
     }
 
     @Test
+    void filesWrittenBeforeAColumnExistedReadItAsNull() {
+        SparkSession spark = TestSpark.get();
+        MetricsTable t = new MetricsTable(spark, dir.toString());
+        append(t, "new", 1);
+        // a row as 0.1.0 wrote it: without the settings recorded since
+        Path epochs = dir.resolve("epochs");
+        spark.read().parquet(epochs.toString()).drop("threads_per_worker", "train_limit", "test_limit")
+                .withColumn("run_id", org.apache.spark.sql.functions.lit("old")).coalesce(1).write().parquet(dir.resolve("old").toString());
+        try (Stream<Path> parts = Files.list(dir.resolve("old"))) {
+            Path part = parts.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
+            Files.move(part, epochs.resolve("old-epoch-0001.parquet"));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        List<Row> rows = t.read(MetricsTable.EPOCHS).orderBy("run_id").collectAsList();
+        assertEquals(2, rows.size());
+        assertTrue(rows.get(1).isNullAt(rows.get(1).fieldIndex("threads_per_worker")), "old row: null");
+        assertEquals(1, rows.get(0).getInt(rows.get(0).fieldIndex("threads_per_worker")), "new row: recorded");
+    }
+
+    @Test
     void aRunIdAlreadyInTheTableIsRefused() {
         MetricsTable t = new MetricsTable(TestSpark.get(), dir.toString());
         append(t, "taken", 1);

@@ -3,11 +3,15 @@ package io.github.sparkdropout.train;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.MinibatchStep;
+import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.model.Variant;
+import io.github.sparkdropout.train.stats.RoundListener;
+import io.github.sparkdropout.train.stats.TrainStats;
+import io.github.sparkdropout.train.worker.Seeds;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -50,20 +54,21 @@ class AveragingExactnessTest {
         JavaRDD<DataSet> rdd = sc.parallelize(shards, workers).cache();
 
         MultiLayerNetwork start = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.0, 0.0, SEED);
-        ResidentAveragingTrainingMaster master = new ResidentAveragingTrainingMaster(BATCH, 1, SEED, StepKind.LEAN, 1,
-                sync);
-        TrainStats stats = TrainStats.forEpoch(sc.sc(), 1);
-        master.setEpochStats(stats);
-        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, start.clone(), master);
-        sparkNet.fit(rdd);
-        INDArray distributed = sparkNet.getNetwork().params();
+        MultiLayerNetwork net = start.clone();
+        TrainStats stats;
+        try (DistributedTraining training = new DistributedTraining(sc, net,
+                sc.broadcast(net.getLayerWiseConfigurations().toJson()), new TrainingSettings(
+                TrainingMasterKind.RESIDENT, workers, BATCH, 1, sync, SEED, StepKind.LEAN, 1), RoundListener.NONE)) {
+            stats = training.fitEpoch(1, rdd);
+        }
+        INDArray distributed = net.params();
 
         // The same examples, in the same order, as one network with batch N*b, stepped by DL4J's own fit.
         MultiLayerNetwork single = start.clone();
-        MinibatchStep fit = MinibatchStep.of(StepKind.DL4J);
+        MinibatchStep fit = MinibatchStep.of(StepKind.DL4J, single);
         int[][] perms = new int[workers][];
         for (int p = 0; p < workers; p++) {
-            perms[p] = Shuffle.permutation(BATCH * STEPS, ResidentAveragingTrainingMaster.mix(SEED, p, 0, -1));
+            perms[p] = Shuffle.permutation(BATCH * STEPS, Seeds.shuffle(SEED, p, 0));
         }
         for (int s = 0; s < STEPS; s++) {
             INDArray[] xs = new INDArray[workers];
@@ -80,7 +85,6 @@ class AveragingExactnessTest {
         assertTrue(start.params().sub(single.params()).norm2Number().doubleValue() > 1e-3, "training moved");
         assertEquals((long) workers * BATCH * STEPS, stats.examples(), "every example trained once, per accumulators");
         assertEquals((long) workers * STEPS, stats.steps());
-        master.release();
         rdd.unpersist();
     }
 }

@@ -2,9 +2,15 @@ package io.github.sparkdropout.train;
 
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.model.Variant;
+import io.github.sparkdropout.spark.SparkInternals;
+import io.github.sparkdropout.train.stats.RoundListener;
+import io.github.sparkdropout.train.stats.TrainStats;
+import io.github.sparkdropout.train.worker.FaultInjection;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.junit.jupiter.api.Test;
@@ -15,24 +21,27 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One barrier stage per epoch (workers averaged by the driver's RPC endpoint) and one Spark job per round
- * (workers' results collected and averaged on the driver) are two transports for the same arithmetic: with dropout on, uneven shards and a worker that runs out of data
- * before the others, both must produce bit-identical models and identical training statistics.
+ * (workers' results collected and averaged on the driver) are two transports for the same arithmetic: with dropout
+ * on, uneven shards and a worker that runs out of data before the others, both must produce bit-identical models
+ * and identical training statistics.
  */
 class AveragingSyncTest {
     private static final int BATCH = 16;
     private static final int FREQUENCY = 2;
     private static final long SEED = 23;
 
-    private static List<DataSet> shards(int... sizes) {
+    static List<DataSet> shards(int... sizes) {
         Nd4j.getRandom().setSeed(9);
         List<DataSet> out = new ArrayList<>();
         for (int p = 0; p < sizes.length; p++) {
@@ -57,55 +66,36 @@ class AveragingSyncTest {
         return DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED);
     }
 
-    private static ResidentAveragingTrainingMaster master(AveragingSync sync) {
-        return new ResidentAveragingTrainingMaster(BATCH, FREQUENCY, SEED, StepKind.LEAN, 1, sync);
+    private static TrainingSettings settings(AveragingSync sync) {
+        return new TrainingSettings(TrainingMasterKind.RESIDENT, 2, BATCH, FREQUENCY, sync, SEED, StepKind.LEAN, 1);
     }
 
-    /** One epoch of {@code net} on {@code rdd} with {@code master} (released afterwards), optionally with a worker
-     * failing on purpose in the first barrier attempt. */
-    private static TrainStats fitOneEpoch(ResidentAveragingTrainingMaster master, MultiLayerNetwork net,
-                                          JavaRDD<DataSet> rdd, int injectedFailures) {
-        TrainStats stats = TrainStats.forEpoch(sc().sc(), 1);
-        master.setEpochStats(stats);
-        ResidentAveragingTrainingMaster.injectedFailures.set(injectedFailures);
-        try {
-            new SparkDl4jMultiLayer(sc(), net, master).fit(rdd);
-        } finally {
-            ResidentAveragingTrainingMaster.injectedFailures.set(0);
-            master.release();
-        }
-        return stats;
-    }
-
-    private static Trained train(JavaRDD<DataSet> rdd, AveragingSync sync, int epochs) {
-        JavaSparkContext sc = sc();
-        ResidentAveragingTrainingMaster master = master(sync);
-        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, freshNet(), master);
+    private static Trained train(JavaRDD<DataSet> rdd, AveragingSync sync, int epochs, RoundListener listener) {
+        MultiLayerNetwork net = freshNet();
+        Broadcast<String> conf = sc().broadcast(net.getLayerWiseConfigurations().toJson());
         long examples = 0;
         long steps = 0;
         double loss = 0;
-        for (int e = 0; e < epochs; e++) {
-            TrainStats stats = TrainStats.forEpoch(sc.sc(), e + 1);
-            master.setEpochStats(stats);
-            sparkNet.fit(rdd);
-            examples += stats.examples();
-            steps += stats.steps();
-            loss += stats.meanLoss();
+        try (DistributedTraining training = new DistributedTraining(sc(), net, conf, settings(sync), listener)) {
+            for (int e = 1; e <= epochs; e++) {
+                TrainStats stats = training.fitEpoch(e, rdd);
+                examples += stats.examples();
+                steps += stats.steps();
+                loss += stats.meanLoss();
+            }
         }
-        master.release();
-        return new Trained(sparkNet.getNetwork().params().toFloatVector(), examples, steps, loss);
+        return new Trained(net.params().toFloatVector(), examples, steps, loss);
     }
 
     @Test
     @Timeout(120)
     void barrierAndJobsTrainBitIdenticalModelsOnUnevenShards() {
-        JavaSparkContext sc = sc();
         // 5 and 3 minibatches of 16: 3 rounds of 2 steps; worker 1 has nothing left in round 3
-        JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
-        Trained jobs = train(rdd, AveragingSync.JOBS, 2);
-        Trained barrier = train(rdd, AveragingSync.BARRIER, 2);
-        float[] start = freshNet().params().toFloatVector();
-        assertFalse(java.util.Arrays.equals(start, jobs.params()), "training moved the parameters");
+        JavaRDD<DataSet> rdd = sc().parallelize(shards(75, 40), 2).cache();
+        Trained jobs = train(rdd, AveragingSync.JOBS, 2, RoundListener.NONE);
+        Trained barrier = train(rdd, AveragingSync.BARRIER, 2, RoundListener.NONE);
+        assertFalse(java.util.Arrays.equals(freshNet().params().toFloatVector(), jobs.params()),
+                "training moved the parameters");
         assertArrayEquals(jobs.params(), barrier.params(), "barrier and jobs averaging give the same model");
         assertEquals(2L * (75 + 40), barrier.examples(), "every example trained once per epoch");
         assertEquals(jobs.steps(), barrier.steps());
@@ -116,10 +106,9 @@ class AveragingSyncTest {
     @Test
     @Timeout(120)
     void aWorkerWithAnEmptyPartitionStillJoinsEveryRound() {
-        JavaSparkContext sc = sc();
-        JavaRDD<DataSet> rdd = sc.parallelize(shards(50), 2).cache(); // one of the two partitions is empty
-        Trained jobs = train(rdd, AveragingSync.JOBS, 1);
-        Trained barrier = train(rdd, AveragingSync.BARRIER, 1);
+        JavaRDD<DataSet> rdd = sc().parallelize(shards(50), 2).cache(); // one of the two partitions is empty
+        Trained jobs = train(rdd, AveragingSync.JOBS, 1, RoundListener.NONE);
+        Trained barrier = train(rdd, AveragingSync.BARRIER, 1, RoundListener.NONE);
         assertArrayEquals(jobs.params(), barrier.params());
         assertEquals(50, barrier.examples());
         rdd.unpersist();
@@ -128,13 +117,10 @@ class AveragingSyncTest {
     @Test
     @Timeout(120)
     void bothModesReportEveryRoundToTheProgressListener() {
-        JavaSparkContext sc = sc();
-        JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
+        JavaRDD<DataSet> rdd = sc().parallelize(shards(75, 40), 2).cache();
         for (AveragingSync sync : new AveragingSync[]{AveragingSync.JOBS, AveragingSync.BARRIER}) {
-            List<long[]> calls = java.util.Collections.synchronizedList(new ArrayList<>());
-            ResidentAveragingTrainingMaster master = master(sync);
-            master.setRoundListener((round, rounds, done, total) -> calls.add(new long[]{round, rounds, done, total}));
-            fitOneEpoch(master, freshNet(), rdd, 0);
+            List<long[]> calls = Collections.synchronizedList(new ArrayList<>());
+            train(rdd, sync, 1, (round, rounds, done, total) -> calls.add(new long[]{round, rounds, done, total}));
             assertEquals(3, calls.size(), sync + ": one call per round (5 and 3 minibatches, 2 steps a round)");
             for (int i = 0; i < calls.size(); i++) {
                 assertArrayEquals(new long[]{i + 1, 3, Math.min(75, 32L * (i + 1)) + Math.min(40, 32L * (i + 1)), 115},
@@ -144,28 +130,45 @@ class AveragingSyncTest {
         rdd.unpersist();
     }
 
+    /** One epoch with a barrier master tried {@code attempts} times, worker 0 failing in round 2 of attempt 1. */
+    private static TrainStats epochWithAFailingWorker(MultiLayerNetwork net, JavaRDD<DataSet> rdd, int attempts) {
+        Broadcast<String> conf = sc().broadcast(net.getLayerWiseConfigurations().toJson());
+        ResidentAveragingTrainingMaster master = new ResidentAveragingTrainingMaster(settings(AveragingSync.BARRIER),
+                conf, RoundListener.NONE, attempts);
+        TrainStats stats = TrainStats.forEpoch(sc().sc(), 1);
+        master.prepareEpoch(0, stats);
+        sc().setLocalProperty(FaultInjection.PROPERTY, "1:0:1");
+        try {
+            new SparkDl4jMultiLayer(sc(), net, master).fit(rdd);
+        } finally {
+            sc().setLocalProperty(FaultInjection.PROPERTY, null);
+            master.release();
+        }
+        return stats;
+    }
+
     @Test
     @Timeout(120)
     void aFailedBarrierEpochIsTrainedAgainToTheSameModel() {
-        JavaSparkContext sc = sc();
-        JavaRDD<DataSet> rdd = sc.parallelize(shards(75, 40), 2).cache();
-        Trained jobs = train(rdd, AveragingSync.JOBS, 1);
+        JavaRDD<DataSet> rdd = sc().parallelize(shards(75, 40), 2).cache();
+        Trained jobs = train(rdd, AveragingSync.JOBS, 1, RoundListener.NONE);
 
-        ResidentAveragingTrainingMaster master = master(AveragingSync.BARRIER);
-        master.setBarrierEpochAttempts(2);
         MultiLayerNetwork net = freshNet();
-        TrainStats stats = fitOneEpoch(master, net, rdd, 1); // worker 0 fails in round 2 of the first attempt
+        TrainStats stats = epochWithAFailingWorker(net, rdd, 2);
         assertArrayEquals(jobs.params(), net.params().toFloatVector(), "the retry starts from the epoch's start");
         assertEquals(115, stats.examples(), "the failed attempt's partial statistics are not counted");
 
-        // local[2] tries a task once, and so does the master by default: the failure reaches the caller
-        assertEquals(1, Trainer.taskAttempts(sc.sc()));
-        assertThrows(Exception.class, () -> fitOneEpoch(master(AveragingSync.BARRIER), freshNet(), rdd, 1));
+        // local[2] tries a task once, and so does the master then: the failure reaches the caller
+        assertEquals(1, SparkInternals.taskAttempts(sc().sc()));
+        Exception e = assertThrows(Exception.class, () -> epochWithAFailingWorker(freshNet(), rdd, 1));
+        assertTrue(String.valueOf(e.getMessage()).contains("failure injected by a test"), e.getMessage());
         rdd.unpersist();
     }
 
     @Test
-    void unresolvedSyncIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> master(AveragingSync.AUTO));
+    void unresolvedSettingsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> settings(AveragingSync.AUTO));
+        assertThrows(IllegalArgumentException.class, () -> new TrainingSettings(TrainingMasterKind.RESIDENT, 0, BATCH,
+                FREQUENCY, AveragingSync.JOBS, SEED, StepKind.LEAN, 1));
     }
 }

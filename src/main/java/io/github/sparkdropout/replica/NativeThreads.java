@@ -1,4 +1,4 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.replica;
 
 import org.nd4j.linalg.factory.Nd4j;
 

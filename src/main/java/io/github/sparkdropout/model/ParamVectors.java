@@ -1,4 +1,4 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.model;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;

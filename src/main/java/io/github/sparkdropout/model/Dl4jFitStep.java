@@ -1,4 +1,4 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.model;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -6,10 +6,10 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * DL4J's own training step ({@code MultiLayerNetwork.fit}); the step's loss and accuracy are read by a
- * {@link TrainStatsListener} from the same forward pass, as the stock master's workers do.
+ * {@link LastStepListener} from the same forward pass.
  */
 final class Dl4jFitStep implements MinibatchStep {
-    private final TrainStatsListener last = new TrainStatsListener(null);
+    private final LastStepListener last = new LastStepListener(null);
 
     @Override
     public Outcome step(MultiLayerNetwork net, INDArray features, INDArray labels) {
@@ -17,6 +17,6 @@ final class Dl4jFitStep implements MinibatchStep {
             net.addListeners(last);
         }
         net.fit(new DataSet(features, labels));
-        return new Outcome(last.lastLoss(), last.lastCorrect());
+        return last.last();
     }
 }

@@ -1,7 +1,5 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.model;
 
-import io.github.sparkdropout.model.DropoutMlp;
-import io.github.sparkdropout.model.Variant;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 

@@ -1,35 +1,48 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.model;
 
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * One SGD step of the dropout MLP written directly as ND4J ops on the DL4J network's own parameter views, with
- * the buffers of each batch size allocated once. Same maths as DL4J's fit (tested equal): dense layers
+ * One SGD step of the {@link DropoutMlp} written directly as ND4J ops on the DL4J network's own parameter views,
+ * with the buffers of each batch size allocated once. Same maths as DL4J's fit (tested equal): dense layers
  * {@code Z = X W + b}, ReLU, the layers' configured {@link IDropout} on the inputs of layers 2 and 3, softmax +
  * cross-entropy averaged over the minibatch, plain SGD {@code p -= lr * grad}.
  *
+ * <p>It implements that one network shape and nothing else, so it checks the network when it is built
+ * ({@link #of}) and refuses any other with a message naming what differs: a changed {@link DropoutMlp} must never
+ * be trained silently by maths written for the old one.
+ *
  * <p>What it saves over DL4J's fit is per-step machinery, not arithmetic: no workspaces, solver or listeners;
  * each weight update is fused into the GEMM that computes its gradient ({@code W = W - lr * A^T dZ}, beta = 1),
- * and so is each bias update ({@code b = b - lr * 1^T dZ}), so a step allocates nothing;
- * the 10-wide softmax, loss and accuracy are computed in Java on a copy of the logits (a few KB) instead of
- * seven small native ops.
+ * and so is each bias update ({@code b = b - lr * 1^T dZ}), so a step allocates nothing; the 10-wide softmax, loss
+ * and accuracy are computed in Java on a copy of the logits (a few KB) instead of seven small native ops.
  */
-final class LeanSgdStep implements MinibatchStep {
+public final class LeanSgdStep implements MinibatchStep {
     private static final double LOG_CLIP = 1e-10; // DL4J's LossMCXENT clips softmax outputs before the log
 
+    private final double lr;
     private final Map<Long, Buffers> buffers = new HashMap<>();
 
     /** Per-batch-size scratch arrays (activations and back-propagated errors), reused every step. */
@@ -54,18 +67,106 @@ final class LeanSgdStep implements MinibatchStep {
         }
     }
 
+    private LeanSgdStep(double lr) {
+        this.lr = lr;
+    }
+
+    /**
+     * The lean step for {@code net}, or an {@link IllegalArgumentException} naming every way {@code net} differs
+     * from the shape this step implements: three layers, dense ReLU, dense ReLU, softmax output with
+     * multi-class cross-entropy; biases; float32; one plain SGD learning rate; no regularisation, weight noise
+     * or constraints; dropout only on the inputs of layers 2 and 3.
+     */
+    public static LeanSgdStep of(MultiLayerNetwork net) {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        List<String> differences = new ArrayList<>();
+        if (conf.getConfs().size() != 3) {
+            throw new IllegalArgumentException("the lean SGD step implements a 3-layer network, this one has "
+                    + conf.getConfs().size() + " layers");
+        }
+        if (net.params().dataType() != DataType.FLOAT) {
+            differences.add("parameters are " + net.params().dataType() + ", not FLOAT");
+        }
+        Double rate = null;
+        for (int i = 0; i < 3; i++) {
+            NeuralNetConfiguration c = conf.getConf(i);
+            String where = "layer " + (i + 1);
+            org.deeplearning4j.nn.conf.layers.Layer layer = c.getLayer();
+            boolean output = i == 2;
+            if (output ? !(layer instanceof OutputLayer) : !(layer.getClass() == DenseLayer.class)) {
+                differences.add(where + " is a " + layer.getClass().getSimpleName() + ", not a "
+                        + (output ? "OutputLayer" : "DenseLayer"));
+                continue;
+            }
+            BaseLayer base = (BaseLayer) layer;
+            Object activation = base.getActivationFn();
+            if (output ? !(activation instanceof ActivationSoftmax) : !(activation instanceof ActivationReLU)) {
+                differences.add(where + " activation is " + activation + ", not " + (output ? "softmax" : "ReLU"));
+            }
+            if (output) {
+                Object loss = ((OutputLayer) layer).getLossFn();
+                if (!(loss instanceof LossMCXENT mcxent)) {
+                    differences.add(where + " loss is " + loss + ", not MCXENT");
+                } else if (mcxent.getWeights() != null) {
+                    differences.add(where + " loss has class weights");
+                }
+            }
+            if (layer instanceof DenseLayer dense && !dense.hasBias() || output && !((OutputLayer) layer).hasBias()) {
+                differences.add(where + " has no bias");
+            }
+            if (!(base.getIUpdater() instanceof Sgd sgd)) {
+                differences.add(where + " updater is " + base.getIUpdater() + ", not plain SGD");
+            } else if (sgd.getLearningRateSchedule() != null) {
+                differences.add(where + " has a learning-rate schedule");
+            } else if (rate != null && rate != sgd.getLearningRate()) {
+                differences.add(where + " learning rate " + sgd.getLearningRate() + " differs from " + rate);
+            } else {
+                rate = sgd.getLearningRate();
+            }
+            if (!(base.getRegularization() == null || base.getRegularization().isEmpty())
+                    || !(base.getRegularizationBias() == null || base.getRegularizationBias().isEmpty())) {
+                differences.add(where + " has regularisation");
+            }
+            if (base.getWeightNoise() != null) {
+                differences.add(where + " has weight noise");
+            }
+            if (base.getConstraints() != null && !base.getConstraints().isEmpty()) {
+                differences.add(where + " has constraints");
+            }
+            if (i == 0 && base.getIDropout() != null) {
+                differences.add("layer 1 drops its input (this step drops only the inputs of layers 2 and 3)");
+            }
+            if (base.getGradientNormalization() != null
+                    && base.getGradientNormalization() != org.deeplearning4j.nn.conf.GradientNormalization.None) {
+                differences.add(where + " normalises its gradients");
+            }
+        }
+        if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
+            differences.add("the network has input preprocessors");
+        }
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException("the lean SGD step does not implement this network: "
+                    + String.join("; ", differences));
+        }
+        return new LeanSgdStep(rate);
+    }
+
+    /** A bias as a row: DL4J 1.0.0-M2 keeps it [1, n], later versions [n]; both are views of the parameters. */
+    private static INDArray row(INDArray bias) {
+        return bias.rank() == 2 ? bias : bias.reshape(bias.ordering(), 1, bias.length());
+    }
+
     @Override
     public Outcome step(MultiLayerNetwork net, INDArray x, INDArray y) {
         Layer l1 = net.getLayer(0);
         Layer l2 = net.getLayer(1);
         Layer l3 = net.getLayer(2);
         INDArray w1 = l1.getParam("W");
-        INDArray b1 = l1.getParam("b");
+        INDArray b1 = row(l1.getParam("b"));
         INDArray w2 = l2.getParam("W");
-        INDArray b2 = l2.getParam("b");
+        INDArray b2 = row(l2.getParam("b"));
         INDArray w3 = l3.getParam("W");
-        INDArray b3 = l3.getParam("b");
-        double lr = learningRate(l1);
+        INDArray b3 = row(l3.getParam("b"));
         long n = x.size(0);
         Buffers s = buffers.computeIfAbsent(n, k -> new Buffers(k, w1.size(1), w2.size(1), w3.size(1)));
         IDropout drop1 = ((BaseLayer) l2.conf().getLayer()).getIDropout();
@@ -140,13 +241,5 @@ final class LeanSgdStep implements MinibatchStep {
         Nd4j.gemm(s.ones, s.dd1, b1, false, false, -lr, 1.0);
         net.setIterationCount(iteration + 1);
         return new Outcome(lossSum / n, correct);
-    }
-
-    private static double learningRate(Layer layer) {
-        Object updater = ((BaseLayer) layer.conf().getLayer()).getIUpdater();
-        if (!(updater instanceof Sgd)) {
-            throw new IllegalStateException("the lean step implements plain SGD only, not " + updater);
-        }
-        return ((Sgd) updater).getLearningRate();
     }
 }

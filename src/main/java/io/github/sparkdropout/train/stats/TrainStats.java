@@ -1,5 +1,6 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.train.stats;
 
+import io.github.sparkdropout.model.MinibatchStep;
 import org.apache.spark.SparkContext;
 import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
@@ -33,15 +34,15 @@ public final class TrainStats implements Serializable {
     }
 
     /** Called on a worker after each minibatch step. */
-    void add(double minibatchMeanLoss, long minibatchCorrect, long minibatchSize) {
-        lossSum.add(minibatchMeanLoss * minibatchSize);
-        correct.add(minibatchCorrect);
+    public void add(MinibatchStep.Outcome step, long minibatchSize) {
+        lossSum.add(step.meanLoss() * minibatchSize);
+        correct.add(step.correct());
         examples.add(minibatchSize);
         steps.add(1);
     }
 
-    /** Called on a worker with the wall time of one of its tasks (resident master only). */
-    void addWorkerNanos(long nanos) {
+    /** Called on a worker with the time it spent training in one of its tasks (resident master only). */
+    public void addWorkerNanos(long nanos) {
         workerNanos.add(nanos);
     }
 
@@ -51,7 +52,7 @@ public final class TrainStats implements Serializable {
     }
 
     /** Driver side: forgets a failed attempt of the epoch (a failed task's updates are never merged anyway). */
-    void reset() {
+    public void reset() {
         lossSum.reset();
         correct.reset();
         examples.reset();

@@ -1,4 +1,4 @@
-package io.github.sparkdropout.cli;
+package io.github.sparkdropout.job;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.nd4j.linalg.factory.Nd4j;

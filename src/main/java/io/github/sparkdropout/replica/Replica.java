@@ -1,23 +1,26 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.replica;
 
 import io.github.sparkdropout.data.Shuffle;
+import io.github.sparkdropout.model.MinibatchStep;
+import io.github.sparkdropout.model.StepKind;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A model replica living in an executor JVM, with its training step, its current shuffle of the shard and the
+ * A model replica living in an executor JVM, with its training steps, its current shuffle of the shard and the
  * reusable minibatch buffers the shard's rows are gathered into (one native call a batch, no per-step allocation).
  */
 public final class Replica {
     private final MultiLayerNetwork net;
-    private final Map<StepKind, MinibatchStep> steps = new HashMap<>();
+    private final Map<StepKind, MinibatchStep> steps = new EnumMap<>(StepKind.class);
     private final Map<Long, INDArray[]> batchBuffers = new HashMap<>();
-    private int permEpoch = -1;
+    private long permSeed;
     private int[] perm;
 
     Replica(String confJson) {
@@ -29,21 +32,22 @@ public final class Replica {
         return net;
     }
 
-    MinibatchStep step(StepKind kind) {
-        return steps.computeIfAbsent(kind, MinibatchStep::of);
+    /** This replica's step of {@code kind} (built, and for the lean step checked against the network, once). */
+    public MinibatchStep step(StepKind kind) {
+        return steps.computeIfAbsent(kind, k -> MinibatchStep.of(k, net));
     }
 
-    /** This epoch's shuffle of the shard's {@code n} examples (computed once per epoch). */
-    int[] permutation(int epoch, int n, long permSeed) {
-        if (permEpoch != epoch || perm == null || perm.length != n) {
-            perm = Shuffle.permutation(n, permSeed);
-            permEpoch = epoch;
+    /** The shuffle of the shard's {@code n} examples drawn from {@code seed} (computed once per seed). */
+    public int[] permutation(int n, long seed) {
+        if (perm == null || perm.length != n || permSeed != seed) {
+            perm = Shuffle.permutation(n, seed);
+            permSeed = seed;
         }
         return perm;
     }
 
     /** Rows {@code idx} of the shard's features and labels, gathered into this replica's buffers. */
-    INDArray[] gather(INDArray features, INDArray labels, int[] idx) {
+    public INDArray[] gather(INDArray features, INDArray labels, int[] idx) {
         INDArray[] b = batchBuffers.computeIfAbsent((long) idx.length, n -> new INDArray[]{
                 Nd4j.createUninitialized(features.dataType(), n, features.size(1)),
                 Nd4j.createUninitialized(labels.dataType(), n, labels.size(1))});

@@ -1,4 +1,4 @@
-package io.github.sparkdropout.train;
+package io.github.sparkdropout.model;
 
 /** How a worker takes one minibatch SGD step on its replica. */
 public enum StepKind {

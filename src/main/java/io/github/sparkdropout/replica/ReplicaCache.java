@@ -1,0 +1,48 @@
+package io.github.sparkdropout.replica;
+
+import io.github.sparkdropout.model.ParamVectors;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Model replicas kept alive in an executor JVM between averaging rounds and epochs, so a round costs a parameter
+ * copy, not a network construction. Keyed by training and partition; a bounded LRU, so a replica evicted or never
+ * built here (a task moved to another executor) is simply rebuilt from the configuration. Parameters are set at the
+ * start of every task either way, so caching never changes results.
+ */
+public final class ReplicaCache {
+    private static final int MAX_REPLICAS = 16;
+
+    private static final Map<String, Replica> REPLICAS =
+            new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Replica> eldest) {
+                    return size() > MAX_REPLICAS;
+                }
+            };
+
+    private ReplicaCache() {
+    }
+
+    /**
+     * In a task: the replica for {@code key} (built from {@code confJson} the first time it is asked for in this
+     * JVM) holding {@code params}, with this JVM's native threads capped at {@code threads}.
+     */
+    public static Replica acquire(String key, String confJson, float[] params, int threads) {
+        NativeThreads.limit(threads);
+        Replica replica;
+        synchronized (REPLICAS) {
+            replica = REPLICAS.computeIfAbsent(key, k -> new Replica(confJson));
+        }
+        ParamVectors.set(replica.net(), params);
+        return replica;
+    }
+
+    /** Drops every replica whose key starts with {@code prefix} (end of a training). */
+    public static void evict(String prefix) {
+        synchronized (REPLICAS) {
+            REPLICAS.keySet().removeIf(k -> k.startsWith(prefix));
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package io.github.sparkdropout.spark;
+
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.SparkException;
+import org.apache.spark.rpc.RpcCallContext;
+import org.apache.spark.rpc.RpcEndpointRef;
+import org.apache.spark.rpc.RpcEnv;
+import org.apache.spark.rpc.RpcTimeout;
+import org.apache.spark.rpc.ThreadSafeRpcEndpoint;
+import org.apache.spark.scheduler.TaskSchedulerImpl;
+import org.apache.spark.util.RpcUtils;
+import scala.PartialFunction;
+import scala.PartialFunction$;
+import scala.concurrent.Await;
+import scala.concurrent.Future;
+import scala.concurrent.duration.FiniteDuration;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.BoxedUnit;
+import scala.util.Try;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The one door to Spark's internal APIs ({@code private[spark]} in Scala, public in bytecode, stable since Spark
+ * 2.0; the build pins 3.5.9). On a Spark upgrade this is the file to check; an architecture test fails if any
+ * other class uses them.
+ *
+ * <ul>
+ *   <li>an RPC endpoint in the driver's own {@code RpcEnv} (beside Spark's {@code BarrierCoordinator}: same port,
+ *       authentication and encryption, nothing new to open), its handler plain Java, and the executors' client
+ *       for it. Messages travel as bytes: Spark's RPC deserialises with the class loader it was created with,
+ *       which on an executor (and on a cluster-mode driver) cannot see the application jar's classes, so the
+ *       typed messages are (de)serialised here, with this jar's class loader;</li>
+ *   <li>the scheduler's counts: task slots of the registered executors, and how often a task is tried.</li>
+ * </ul>
+ */
+public final class SparkInternals {
+    private static final FiniteDuration NO_TIMEOUT = new FiniteDuration(365, TimeUnit.DAYS);
+    private static final FiniteDuration POLL = new FiniteDuration(100, TimeUnit.MILLISECONDS);
+
+    private SparkInternals() {
+    }
+
+    /** Answers one request to a driver endpoint, now or later, through {@code reply}. Called one at a time. */
+    public interface RequestHandler {
+        void handle(Object request, Reply reply);
+    }
+
+    /** The way back to one caller. */
+    public interface Reply {
+        void send(Object response);
+
+        void fail(String why);
+    }
+
+    /** An endpoint registered in the driver's RpcEnv; closing it unregisters it. */
+    public static final class DriverEndpoint implements AutoCloseable {
+        private final RpcEndpointRef ref;
+
+        private DriverEndpoint(RpcEndpointRef ref) {
+            this.ref = ref;
+        }
+
+        public String name() {
+            return ref.name();
+        }
+
+        @Override
+        public void close() {
+            SparkEnv.get().rpcEnv().stop(ref);
+        }
+    }
+
+    /** Registers {@code handler} as the endpoint {@code name} of this (driver) JVM's RpcEnv. */
+    public static DriverEndpoint registerOnDriver(String name, RequestHandler handler) {
+        RpcEnv env = SparkEnv.get().rpcEnv();
+        return new DriverEndpoint(env.setupEndpoint(name, new Endpoint(env, handler)));
+    }
+
+    /** Adapts a plain-Java handler to Spark's endpoint interface. */
+    private static final class Endpoint implements ThreadSafeRpcEndpoint {
+        private final RpcEnv env;
+        private final RequestHandler handler;
+
+        Endpoint(RpcEnv env, RequestHandler handler) {
+            this.env = env;
+            this.handler = handler;
+        }
+
+        @Override
+        public RpcEnv rpcEnv() {
+            return env;
+        }
+
+        @Override
+        public PartialFunction<Object, BoxedUnit> receiveAndReply(RpcCallContext context) {
+            Reply reply = new Reply() {
+                @Override
+                public void send(Object response) {
+                    context.reply(toBytes(response));
+                }
+
+                @Override
+                public void fail(String why) {
+                    context.sendFailure(new SparkException(why));
+                }
+            };
+            return PartialFunction$.MODULE$.apply(new AbstractFunction1<Object, BoxedUnit>() {
+                @Override
+                public BoxedUnit apply(Object request) {
+                    handler.handle(fromBytes((byte[]) request), reply);
+                    return BoxedUnit.UNIT;
+                }
+            });
+        }
+    }
+
+    /** An executor's connection to a driver endpoint, for the duration of a task. */
+    public static final class EndpointClient {
+        private final RpcEndpointRef ref;
+
+        private EndpointClient(RpcEndpointRef ref) {
+            this.ref = ref;
+        }
+
+        /**
+         * Sends {@code request} and waits for the reply, as long as it takes; every 100 ms {@code whileWaiting}
+         * runs (to notice a killed task). A failure on the driver is an {@link IllegalStateException}.
+         */
+        public <T> T ask(Serializable request, Class<T> replyType, Runnable whileWaiting) {
+            Future<byte[]> reply = ref.ask(toBytes(request), new RpcTimeout(NO_TIMEOUT, "sparkdropout.endpoint"),
+                    ClassTag$.MODULE$.apply(byte[].class));
+            while (!reply.isCompleted()) {
+                try {
+                    Await.ready(reply, POLL);
+                } catch (Exception e) { // Scala declares nothing: a timeout (still waiting) or an interrupt
+                    if (!(e instanceof TimeoutException || e instanceof InterruptedException)) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                whileWaiting.run();
+            }
+            Try<byte[]> result = reply.value().get();
+            if (result.isFailure()) {
+                throw new IllegalStateException("the driver's " + ref.name() + " failed", result.failed().get());
+            }
+            return replyType.cast(fromBytes(result.get()));
+        }
+    }
+
+    private static byte[] toBytes(Object message) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(message);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialise " + message.getClass().getName(), e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Deserialises with this jar's class loader, which sees the message classes wherever Spark loaded the job. */
+    private static Object fromBytes(byte[] bytes) {
+        ClassLoader loader = SparkInternals.class.getClassLoader();
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
+            @Override
+            protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+                try {
+                    return Class.forName(desc.getName(), false, loader);
+                } catch (ClassNotFoundException e) {
+                    return super.resolveClass(desc);
+                }
+            }
+        }) {
+            return in.readObject();
+        } catch (IOException | ClassNotFoundException e) {
+            throw new IllegalStateException("cannot deserialise an endpoint message", e);
+        }
+    }
+
+    /** In an executor: a client of the driver's endpoint {@code name}. */
+    public static EndpointClient driverEndpoint(String name) {
+        return new EndpointClient(RpcUtils.makeDriverRef(name, SparkEnv.get().conf(), SparkEnv.get().rpcEnv()));
+    }
+
+    /**
+     * Spark's own count of the task slots of the registered executors (cores / spark.task.cpus), the number its
+     * barrier-stage check compares with.
+     */
+    public static int concurrentTaskSlots(SparkContext sc) {
+        return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+    }
+
+    /**
+     * How often Spark tries a task here (local[N] once, local[N,M] M times, clusters spark.task.maxFailures), from
+     * the scheduler itself rather than a second parser for the master URL.
+     */
+    public static int taskAttempts(SparkContext sc) {
+        if (sc.taskScheduler() instanceof TaskSchedulerImpl scheduler) {
+            return scheduler.maxTaskFailures();
+        }
+        return sc.getConf().getInt("spark.task.maxFailures", 4);
+    }
+}

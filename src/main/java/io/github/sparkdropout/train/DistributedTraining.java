@@ -1,0 +1,120 @@
+package io.github.sparkdropout.train;
+
+import io.github.sparkdropout.data.Shuffle;
+import io.github.sparkdropout.model.LastStepListener;
+import io.github.sparkdropout.spark.SparkInternals;
+import io.github.sparkdropout.train.stats.RoundListener;
+import io.github.sparkdropout.train.stats.TrainStats;
+import io.github.sparkdropout.train.worker.Seeds;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A network trained with DL4J's Spark parameter averaging, one epoch at a time ({@code SparkDl4jMultiLayer.fit}):
+ * with our {@link ResidentAveragingTrainingMaster}, or DL4J's stock {@link ParameterAveragingTrainingMaster}.
+ * Each epoch's loss and accuracy come back as {@link TrainStats}.
+ */
+public final class DistributedTraining implements AutoCloseable {
+    private final JavaSparkContext sc;
+    private final TrainingSettings settings;
+    private final SparkDl4jMultiLayer sparkNet;
+    private final ResidentAveragingTrainingMaster resident;
+    private final ParameterAveragingTrainingMaster stock;
+
+    /**
+     * @param net         the network to train (its parameters are updated in place after every epoch)
+     * @param networkJson {@code net}'s configuration, broadcast once and shared with whoever else rebuilds it
+     * @param progress    told after every averaging round (resident master only)
+     */
+    public DistributedTraining(JavaSparkContext sc, MultiLayerNetwork net, Broadcast<String> networkJson,
+                               TrainingSettings settings, RoundListener progress) {
+        this.sc = sc;
+        this.settings = settings;
+        if (settings.master() == TrainingMasterKind.RESIDENT) {
+            resident = new ResidentAveragingTrainingMaster(settings, networkJson, progress,
+                    SparkInternals.taskAttempts(sc.sc()));
+            stock = null;
+            sparkNet = new SparkDl4jMultiLayer(sc, net, resident);
+        } else {
+            resident = null;
+            stock = new ParameterAveragingTrainingMaster.Builder(settings.workers(), settings.perWorkerBatchSize())
+                    .batchSizePerWorker(settings.perWorkerBatchSize())
+                    .averagingFrequency(settings.averagingFrequency())
+                    .workerPrefetchNumBatches(0)
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .repartionData(Repartition.Always)
+                    .storageLevel(StorageLevel.MEMORY_ONLY())
+                    .rngSeed(settings.seed())
+                    .collectTrainingStats(false)
+                    .build();
+            sparkNet = new SparkDl4jMultiLayer(sc, net, stock);
+        }
+    }
+
+    /** Trains 1-based epoch {@code epoch} on {@code shards} (one shard per worker, see {@code data.Shards}). */
+    public TrainStats fitEpoch(int epoch, JavaRDD<DataSet> shards) {
+        TrainStats stats = TrainStats.forEpoch(sc.sc(), epoch);
+        if (resident != null) {
+            resident.prepareEpoch(epoch - 1, stats);
+            sparkNet.fit(shards);
+        } else {
+            stock.setListeners(List.of(new LastStepListener(stats::add)));
+            JavaRDD<DataSet> minibatches = minibatches(shards, settings.perWorkerBatchSize(), settings.seed(),
+                    epoch - 1);
+            try {
+                sparkNet.fit(minibatches);
+            } finally {
+                minibatches.unpersist(false);
+            }
+        }
+        return stats;
+    }
+
+    public MultiLayerNetwork network() {
+        return sparkNet.getNetwork();
+    }
+
+    @Override
+    public void close() {
+        if (resident != null) {
+            resident.release();
+        }
+        if (stock != null) {
+            stock.deleteTempFiles(sc);
+        }
+    }
+
+    /**
+     * For the stock master: this epoch's minibatches of {@code batch} examples, cut in the executors from each
+     * worker's shard after the same per-epoch shuffle our own workers use.
+     */
+    static JavaRDD<DataSet> minibatches(JavaRDD<DataSet> shards, int batch, long seed, int epoch) {
+        return shards.mapPartitionsWithIndex((partition, it) -> {
+            if (!it.hasNext()) {
+                return Collections.emptyIterator();
+            }
+            DataSet shard = it.next();
+            int n = shard.numExamples();
+            int[] perm = Shuffle.permutation(n, Seeds.shuffle(seed, partition, epoch));
+            List<DataSet> out = new ArrayList<>((n + batch - 1) / batch);
+            for (int from = 0; from < n; from += batch) {
+                int[] idx = Arrays.copyOfRange(perm, from, Math.min(n, from + batch));
+                out.add(new DataSet(shard.getFeatures().getRows(idx), shard.getLabels().getRows(idx)));
+            }
+            return out.iterator();
+        }, true);
+    }
+}

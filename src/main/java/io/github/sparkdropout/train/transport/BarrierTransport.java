@@ -1,0 +1,142 @@
+package io.github.sparkdropout.train.transport;
+
+import io.github.sparkdropout.spark.SparkInternals;
+import io.github.sparkdropout.train.aggregate.Contribution;
+import io.github.sparkdropout.train.aggregate.RoundCollector;
+import io.github.sparkdropout.train.stats.RoundListener;
+import io.github.sparkdropout.train.worker.ResidentWorker;
+import io.github.sparkdropout.train.worker.WorkerSpec;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Replicas meet inside ONE Spark barrier stage per epoch: the stage's tasks (all scheduled at once) stay alive for
+ * every round and, after each, send their parameters to an endpoint in the driver's Spark RPC and continue from
+ * the mean it replies ({@link RoundCollector}: the same mean, in the same order, as {@link JobsTransport}, so both
+ * give bit-identical models). An RPC round trip costs a fraction of a millisecond where a job costs 25-40 ms.
+ *
+ * <p>Why not {@code BarrierTaskContext.allGather}: in Spark 3.5 every allGather/barrier call polls for its reply
+ * with {@code Thread.sleep(1000)}, so each round would cost a second (measured: 12.8 s epochs instead of 1-2 s).
+ */
+public final class BarrierTransport implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BarrierTransport.class);
+
+    private final SparkInternals.DriverEndpoint endpoint;
+    private final RoundListener listener;
+    private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
+
+    /** Registers the averaging endpoint {@code name} in the driver; {@link #close} removes it. */
+    public BarrierTransport(String name, RoundListener listener) {
+        this.listener = listener;
+        RoundCollector collector = new RoundCollector(this::roundAveraged);
+        this.endpoint = SparkInternals.registerOnDriver(name, (message, reply) -> {
+            AverageRequest r = (AverageRequest) message;
+            collector.contribute(r.stageId(), r.stageAttempt(), r.round(), r.partition(), r.partitions(),
+                    r.contribution(), new RoundCollector.Caller() {
+                        @Override
+                        public void send(float[] mean) {
+                            reply.send(new RoundMean(mean));
+                        }
+
+                        @Override
+                        public void fail(String why) {
+                            reply.fail(why);
+                        }
+                    });
+        });
+    }
+
+    /** Called by the endpoint (an RPC thread) as each round's mean is out. */
+    private void roundAveraged(int round, long examples) {
+        long[] p = progress;
+        p[2] += examples;
+        try {
+            listener.roundDone(round + 1, (int) p[0], p[2], p[1]);
+        } catch (RuntimeException e) { // progress reporting must never leave the workers without their mean
+            LOG.warn("progress report failed: {}", e.toString());
+        }
+    }
+
+    /** One epoch of {@code rounds} rounds from {@code start} as one barrier stage; returns the final mean. */
+    public float[] trainEpoch(JavaSparkContext sc, JavaRDD<DataSet> shards, WorkerSpec spec, float[] start,
+                              int rounds, long examplesTotal) {
+        progress = new long[]{rounds, examplesTotal, 0};
+        Broadcast<float[]> epochStart = sc.broadcast(start);
+        EpochTask task = new EpochTask(spec, epochStart, rounds, endpoint.name());
+        ClassTag<RoundMean> tag = ClassTag$.MODULE$.apply(RoundMean.class);
+        List<RoundMean> results;
+        try {
+            results = JavaRDD.fromRDD(shards.rdd().barrier().mapPartitions(task, true, tag), tag).collect();
+        } finally {
+            epochStart.destroy();
+        }
+        for (RoundMean r : results) {
+            if (r.params() != null) { // the lowest partition returns the final mean; every replica holds it
+                return r.params();
+            }
+        }
+        return start;
+    }
+
+    @Override
+    public void close() {
+        endpoint.close();
+    }
+
+    /**
+     * One worker's whole epoch inside the barrier stage. Every task joins every round, even one with no data left
+     * (it contributes nothing), or the others would wait for it forever.
+     */
+    private static final class EpochTask extends AbstractFunction1<scala.collection.Iterator<DataSet>,
+            scala.collection.Iterator<RoundMean>> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final WorkerSpec spec;
+        private final Broadcast<float[]> start;
+        private final int rounds;
+        private final String endpoint;
+
+        EpochTask(WorkerSpec spec, Broadcast<float[]> start, int rounds, String endpoint) {
+            this.spec = spec;
+            this.start = start;
+            this.rounds = rounds;
+            this.endpoint = endpoint;
+        }
+
+        @Override
+        public scala.collection.Iterator<RoundMean> apply(scala.collection.Iterator<DataSet> it) {
+            BarrierTaskContext ctx = BarrierTaskContext.get();
+            int partition = ctx.partitionId();
+            long busyStart = System.nanoTime();
+            long waited = 0;
+            SparkInternals.EndpointClient averaging = SparkInternals.driverEndpoint(endpoint);
+            ResidentWorker worker = it.hasNext() ? new ResidentWorker(spec, partition, it.next(), start.value()) : null;
+            float[] mean = null;
+            for (int round = 0; round < rounds; round++) {
+                Contribution mine = worker == null ? Contribution.none() : worker.trainRound(round);
+                long w0 = System.nanoTime();
+                mean = averaging.ask(new AverageRequest(ctx.stageId(), ctx.stageAttemptNumber(), round, partition,
+                        ctx.getTaskInfos().length, mine), RoundMean.class, ctx::killTaskIfInterrupted).params();
+                waited += System.nanoTime() - w0;
+                if (worker != null) {
+                    worker.setParams(mean);
+                }
+            }
+            spec.stats().addWorkerNanos(System.nanoTime() - busyStart - waited);
+            RoundMean out = new RoundMean(partition == 0 ? mean : null);
+            return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
+        }
+    }
+}

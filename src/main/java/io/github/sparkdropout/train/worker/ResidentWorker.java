@@ -1,0 +1,82 @@
+package io.github.sparkdropout.train.worker;
+
+import io.github.sparkdropout.model.MinibatchStep;
+import io.github.sparkdropout.model.ParamVectors;
+import io.github.sparkdropout.replica.Replica;
+import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.train.aggregate.Contribution;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+
+/**
+ * One worker's training inside an executor task: its partition's shard (resident, cached by Spark) and its cached
+ * replica, trained round by round. Round r takes minibatches {@code r * frequency ...} of this epoch's shuffle of the
+ * shard, so a round's work depends only on (seed, partition, epoch, round) and the parameters it starts from.
+ */
+public final class ResidentWorker {
+    private final WorkerSpec spec;
+    private final int partition;
+    private final DataSet shard;
+    private final Replica replica;
+    private final MinibatchStep step;
+
+    /** The worker of {@code partition}, its replica set to {@code params}. */
+    public ResidentWorker(WorkerSpec spec, int partition, DataSet shard, float[] params) {
+        this.spec = spec;
+        this.partition = partition;
+        this.shard = shard;
+        this.replica = ReplicaCache.acquire(spec.replicaKey() + partition, spec.networkJson().value(), params,
+                spec.threads());
+        this.step = replica.step(spec.step());
+    }
+
+    /** Rounds one epoch over shards of these sizes takes: the largest shard's minibatches, {@code frequency} a round. */
+    public static int rounds(long[] shardSizes, int batch, int frequency) {
+        long maxSteps = 0;
+        for (long s : shardSizes) {
+            maxSteps = Math.max(maxSteps, (s + batch - 1) / batch);
+        }
+        return (int) ((maxSteps + frequency - 1) / frequency);
+    }
+
+    /** True if this worker's shard has minibatches left for {@code round}. */
+    public boolean hasWork(int round) {
+        return (long) round * spec.frequency() * spec.batch() < shard.numExamples();
+    }
+
+    /** Round {@code round}'s steps from the replica's current parameters; what this worker brings to the average. */
+    public Contribution trainRound(int round) {
+        FaultInjection.check(spec.attempt(), partition, round);
+        if (!hasWork(round)) {
+            return Contribution.none();
+        }
+        MultiLayerNetwork net = replica.net();
+        int n = shard.numExamples();
+        Nd4j.getRandom().setSeed(Seeds.masks(spec.seed(), partition, spec.epoch(), round));
+        int[] perm = replica.permutation(n, Seeds.shuffle(spec.seed(), partition, spec.epoch()));
+        INDArray features = shard.getFeatures();
+        INDArray labels = shard.getLabels();
+        int steps = 0;
+        long examples = 0;
+        for (int s = 0, from = round * spec.frequency() * spec.batch(); s < spec.frequency() && from < n;
+             s++, from += spec.batch()) {
+            int to = Math.min(n, from + spec.batch());
+            INDArray[] xy = replica.gather(features, labels, Arrays.copyOfRange(perm, from, to));
+            spec.stats().add(step.step(net, xy[0], xy[1]), to - from);
+            steps++;
+            examples += to - from;
+        }
+        return new Contribution(ParamVectors.get(net), steps, examples);
+    }
+
+    /** Continues from the round's mean (null: no one trained, keep the parameters). */
+    public void setParams(float[] mean) {
+        if (mean != null) {
+            ParamVectors.set(replica.net(), mean);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.github.sparkdropout;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
+import static com.tngtech.archunit.base.DescribedPredicate.and;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/** Rules of the code's shape that a review would otherwise have to catch, checked on the compiled classes. */
+class ArchitectureTest {
+    private static JavaClasses main;
+
+    @BeforeAll
+    static void importMainClasses() {
+        main = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.github.sparkdropout");
+    }
+
+    @Test
+    void packagesHaveNoCycles() {
+        slices().matching("io.github.sparkdropout.(**)").should().beFreeOfCycles().check(main);
+    }
+
+    @Test
+    void sparkInternalsAreUsedOnlyBehindTheirAdapter() {
+        ArchRule rule = noClasses().that().resideOutsideOfPackage("io.github.sparkdropout.spark")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.spark.rpc..",
+                        "org.apache.spark.scheduler..")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("org.apache.spark.util.RpcUtils")
+                .orShould().callMethodWhere(target(and(owner(assignableTo(SparkContext.class)),
+                        nameMatching("maxNumConcurrentTasks|resourceProfileManager|taskScheduler|dagScheduler"))))
+                .orShould().callMethodWhere(target(and(owner(assignableTo(SparkEnv.class)),
+                        nameMatching("rpcEnv"))))
+                .because("Spark's private[spark] APIs change without notice: one class (spark.SparkInternals) is"
+                        + " the file to check on a Spark upgrade");
+        rule.check(main);
+    }
+
+    @Test
+    void onlyTheEntryPointEndsTheJvm() {
+        noClasses().that().doNotHaveFullyQualifiedName("io.github.sparkdropout.cli.Main")
+                .should().callMethod(System.class, "exit", int.class)
+                .because("under spark-submit's cluster deploy mode an exit is an application failure")
+                .check(main);
+    }
+}
