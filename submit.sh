@@ -163,6 +163,10 @@ case "$master" in local*) ;; *)
   fi ;;
 esac
 
+# the driver's log file (whole traces; the terminal gets one line per problem), created only if something is logged
+mkdir -p logs
+log_file=$here/logs/$command-$(date +%Y%m%d-%H%M%S)-$$.log
+
 git_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then git_commit="$git_commit-dirty"; fi
 log_conf=$here/conf/log4j2.properties
@@ -172,7 +176,7 @@ if [ -n "$spark_submit" ]; then
   case " ${spark_opts[*]-} " in *" --master"*) ;; *) extra+=(--master "$master") ;; esac
   if [ "$deploy_mode" = client ]; then
     case " ${spark_opts[*]-} " in *" --driver-java-options"*) ;; *)
-      extra+=(--driver-java-options "-Dlog4j2.configurationFile=file:$log_conf ${jit_opts[*]-}") ;; esac
+      extra+=(--driver-java-options "-Dlog4j2.configurationFile=file:$log_conf -Dsparkdropout.logFile=$log_file ${jit_opts[*]-}") ;; esac
     case "$master" in local*)
       case " ${spark_opts[*]-} " in *" --driver-memory"*) ;; *) extra+=(--driver-memory 6g) ;; esac ;;
     esac
@@ -206,6 +210,7 @@ fi
 [ "$deploy_mode" = client ] || die "--deploy-mode $deploy_mode needs a Spark installation (set SPARK_HOME)"
 java_bin=${JAVA_HOME:+$JAVA_HOME/bin/}java
 jvm=(-Xmx6g ${jit_opts[@]+"${jit_opts[@]}"} "-Dlog4j2.configurationFile=file:$log_conf" "-Dspark.master=$master"
+     "-Dsparkdropout.logFile=$log_file"
      "-Dspark.sparkdropout.gitCommit=$git_commit")
 set -- "$@"
 i=0

@@ -13,6 +13,10 @@ import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
 import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
 import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.base.DescribedPredicate.and;
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleNameStartingWith;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -35,8 +39,12 @@ class ArchitectureTest {
     @Test
     void sparkInternalsAreUsedOnlyBehindTheirAdapter() {
         ArchRule rule = noClasses().that().resideOutsideOfPackage("io.github.sparkdropout.spark")
-                .should().dependOnClassesThat().resideInAnyPackage("org.apache.spark.rpc..",
-                        "org.apache.spark.scheduler..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.spark.rpc..")
+                // the scheduler package: internal but for its public listener API (SparkListener, its events and
+                // the ExecutorInfo they carry)
+                .orShould().dependOnClassesThat(resideInAPackage("org.apache.spark.scheduler..")
+                        .and(not(simpleNameStartingWith("SparkListener")))
+                        .and(not(name("org.apache.spark.scheduler.cluster.ExecutorInfo"))))
                 .orShould().dependOnClassesThat().haveFullyQualifiedName("org.apache.spark.util.RpcUtils")
                 .orShould().callMethodWhere(target(and(owner(assignableTo(SparkContext.class)),
                         nameMatching("maxNumConcurrentTasks|resourceProfileManager|taskScheduler|dagScheduler"))))

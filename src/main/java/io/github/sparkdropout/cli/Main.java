@@ -2,12 +2,15 @@ package io.github.sparkdropout.cli;
 
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.job.JobFailure;
+import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 
 /**
  * Entry point of {@code submit.sh} / {@code spark-submit}: {@code COMMAND [options]}. A bad setting or bad input
- * prints one line {@code error: ...} and exits 2; an unexpected failure exits 1.
+ * prints one line {@code error: ...} and exits 2; any other failure prints one line {@code error: <what failed>
+ * (full trace in <log file>)} and exits 1, its trace in the log, not across the terminal.
  *
  * <p>In cluster deploy mode (the driver runs inside the cluster: YARN's application master, a standalone worker)
  * a success returns normally and a failure throws: Spark counts any {@code System.exit} there, even exit 0, as an
@@ -20,6 +23,8 @@ public final class Main {
             "  train          train the D2L 4.6 dropout MLP on Fashion-MNIST, one Parquet row per epoch (--help for options)",
             "  sql QUERY      run Spark SQL over the metrics tables (views: metrics, class_metrics)",
             "  plot           draw training curves of runs to a PNG",
+            "  evaluate       evaluate a saved run's model on the test set (--run-id ID [--epoch N])",
+            "  predict        score images with a saved run's model, to Parquet (--run-id ID --data D --out O)",
             "  dropout-demo   the seed's first listing: dropout of arange(16) at p = 0, 0.5, 1",
             "");
 
@@ -68,15 +73,38 @@ public final class Main {
                     return new Outcome(SqlCommand.run(rest), null);
                 case "plot":
                     return new Outcome(PlotCommand.run(rest), null);
+                case "evaluate":
+                    return new Outcome(EvaluateCommand.run(rest), null);
+                case "predict":
+                    return new Outcome(PredictCommand.run(rest), null);
                 case "dropout-demo":
                     return new Outcome(DropoutDemo.run(rest), null);
                 default:
                     throw new ConfigException("unknown command '" + argv[0] + "' (commands: train, sql, plot,"
-                            + " dropout-demo)");
+                            + " evaluate, predict, dropout-demo)");
             }
         } catch (ConfigException | DataException e) {
             System.err.println("error: " + e.getMessage());
             return new Outcome(2, e.getMessage());
+        } catch (RuntimeException | Error e) { // not the user's input: one line here, the trace in the log
+            String summary = e instanceof JobFailure ? e.getMessage() : argv[0] + " failed: "
+                    + JobFailure.rootMessage(e);
+            System.err.println("error: " + summary + " (full trace in " + logTrace(summary, e) + ")");
+            return new Outcome(1, summary);
         }
+    }
+
+    /**
+     * Writes {@code e}'s trace to the run's log file ({@code -Dsparkdropout.logFile}, set by submit.sh) and says
+     * where it went; without one (a driver started by a cluster manager) the driver's own log has it.
+     */
+    private static String logTrace(String summary, Throwable e) {
+        String file = System.getProperty("sparkdropout.logFile");
+        if (file == null) {
+            e.printStackTrace();
+            return "the driver's log, above";
+        }
+        LoggerFactory.getLogger("io.github.sparkdropout.failure").error(summary, e);
+        return file;
     }
 }

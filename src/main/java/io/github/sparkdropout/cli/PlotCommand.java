@@ -29,7 +29,12 @@ final class PlotCommand {
         }
         SparkSession spark = SparkSessions.get("dropout-mlp plot");
         try {
-            int series = CurvePlot.write(spark, new MetricsTable(spark, location), runs, out);
+            int series;
+            try {
+                series = CurvePlot.write(spark, new MetricsTable(spark, location), runs, out);
+            } catch (java.io.UncheckedIOException e) {
+                throw new ConfigException("--out " + e.getMessage());
+            }
             System.out.printf("plot: %s (%d series)%n", out, series);
             return 0;
         } finally {

@@ -8,7 +8,17 @@ final class SparkSessions {
     private SparkSessions() {
     }
 
+    /** The environment variable a standalone worker hands the processes it starts the application's secret in. */
+    private static final String WORKER_SECRET = "_SPARK_AUTH_SECRET";
+
     static SparkSession get(String appName) {
+        // A driver started by a standalone worker (cluster deploy mode) gets the application's secret only in its
+        // environment (the worker strips it from the command line), but Spark 3.5 requires it in the driver's
+        // settings: take it from there, inside this JVM, never onto a command line.
+        if (Boolean.parseBoolean(System.getProperty("spark.authenticate"))
+                && System.getProperty("spark.authenticate.secret") == null && System.getenv(WORKER_SECRET) != null) {
+            System.setProperty("spark.authenticate.secret", System.getenv(WORKER_SECRET));
+        }
         SparkConf conf = new SparkConf(); // picks up spark.* from spark-submit or -D system properties
         SparkSession.Builder b = SparkSession.builder().appName(appName)
                 // our own progress line replaces Spark's console progress bar

@@ -14,7 +14,8 @@ import java.util.Set;
 
 /**
  * {@code sql "QUERY" [--metrics DIR] [--format table|csv|json]}: Spark SQL over the metrics tables, which are
- * registered as the views {@code metrics} (one row per run and epoch) and {@code class_metrics} (per class).
+ * registered as the views {@code metrics} (one row per run and epoch) and {@code class_metrics} (per class), and
+ * {@code predictions} (every {@code predict --out} under DIR/predictions/).
  */
 final class SqlCommand {
     private SqlCommand() {
@@ -57,6 +58,7 @@ final class SqlCommand {
         } catch (ConfigException noClassRows) {
             // only epoch rows so far: class_metrics stays undefined
         }
+        table.readPredictions().ifPresent(p -> p.createOrReplaceTempView("predictions"));
         try {
             return spark.sql(sql);
         } catch (Exception e) { // Scala throws AnalysisException (checked in Java) undeclared

@@ -23,6 +23,21 @@ final class TrainCommand {
         if (!args.positional.isEmpty()) {
             throw new ConfigException("train takes no positional argument: '" + args.positional.get(0) + "'");
         }
+        String resume = args.options.remove("resume");
+        if (resume != null) {
+            TrainConfig.RUN_ID.parse(resume);
+            if (args.options.containsKey(TrainConfig.RUN_ID.name())) {
+                throw new ConfigException("--resume names the run: leave out --run-id");
+            }
+            TrainConfig.of(args.options); // bad flags fail here, before Spark starts
+            SparkSession spark = SparkSessions.get("dropout-mlp train --resume " + resume);
+            try {
+                new TrainJob(spark, new ProgressPrinter(System.out)).resume(resume, args.options);
+                return 0;
+            } finally {
+                spark.stop();
+            }
+        }
         TrainConfig parsed = TrainConfig.of(args.options); // bad flags fail here, before Spark starts
         SparkSession spark = SparkSessions.get("dropout-mlp train");
         try {
@@ -39,7 +54,10 @@ final class TrainCommand {
 
     static String help() {
         StringBuilder sb = new StringBuilder("usage: submit.sh [spark-submit options] train [options]\n"
-                + "Defaults from conf/train.properties.\n\n");
+                + "       submit.sh [spark-submit options] train --resume RUN_ID [--epochs N] [--metrics DIR]"
+                + " [--data DIR] [--averaging-sync S]\n"
+                + "Defaults from conf/train.properties. --resume continues a run from its last checkpoint with"
+                + " its own settings.\n\n");
         Map<String, String> defaults = TrainConfig.defaults();
         for (Param<?> p : TrainConfig.PARAMS) {
             sb.append(String.format("  --%-20s %s%n  %-22s (%s; default: %s)%n", p.name(), p.description(), "",

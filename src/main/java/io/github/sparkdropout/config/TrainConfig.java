@@ -90,8 +90,12 @@ public final class TrainConfig implements Serializable {
      * every value and the combinations.
      */
     public static TrainConfig of(Map<String, String> overrides) {
-        Map<String, String> raw = defaults();
-        for (Map.Entry<String, String> e : overrides.entrySet()) {
+        return build(defaults(), overrides);
+    }
+
+    private static TrainConfig build(Map<String, String> base, Map<String, String> given) {
+        Map<String, String> raw = new LinkedHashMap<>(base);
+        for (Map.Entry<String, String> e : given.entrySet()) {
             if (!raw.containsKey(e.getKey())) {
                 throw new ConfigException("unknown option --" + e.getKey());
             }
@@ -102,8 +106,50 @@ public final class TrainConfig implements Serializable {
             values.put(p.name(), p.parse(raw.get(p.name())));
         }
         TrainConfig c = new TrainConfig(values);
-        c.check(overrides.keySet());
+        c.check(given.keySet());
         return c;
+    }
+
+    /** Settings a resumed run may change: how long it trains, where its tables and data are, how replicas meet. */
+    private static final Set<Param<?>> RESUMABLE = Set.of(EPOCHS, METRICS, DATA, AVERAGING_SYNC);
+
+    /**
+     * The configuration of a resumed run: its recorded settings ({@link #toFlags} of the run's resolved config),
+     * with the flags {@code given} for the resume. Flags that would change the result (everything but --epochs,
+     * --metrics, --data (the same files: checked against the recorded checksums) and --averaging-sync (both
+     * transports give the same model)) must repeat the recorded value. The averaging sync is chosen again for
+     * the deployment the run resumes on.
+     */
+    public static TrainConfig resumed(Map<String, String> recorded, Map<String, String> given) {
+        Map<String, String> base = new LinkedHashMap<>(defaults());
+        base.putAll(recorded);
+        base.put(AVERAGING_SYNC.name(), AveragingSync.AUTO.name().toLowerCase(java.util.Locale.ROOT));
+        TrainConfig run = build(base, Map.of());
+        for (Map.Entry<String, String> e : given.entrySet()) {
+            Param<?> p = PARAMS.stream().filter(q -> q.name().equals(e.getKey())).findFirst()
+                    .orElseThrow(() -> new ConfigException("unknown option --" + e.getKey()));
+            if (!RESUMABLE.contains(p) && !p.parse(e.getValue()).equals(run.values.get(p.name()))) {
+                throw new ConfigException("--" + p.name() + " " + e.getValue() + " differs from run '" + run.runId()
+                        + "' (" + p.format(run.values.get(p.name())) + "): a resumed run keeps the settings its result"
+                        + " depends on; only --epochs, --metrics, --data and --averaging-sync may change");
+            }
+        }
+        Map<String, String> resumable = new LinkedHashMap<>();
+        given.forEach((k, v) -> {
+            if (RESUMABLE.stream().anyMatch(p -> p.name().equals(k))) {
+                resumable.put(k, v);
+            }
+        });
+        return build(base, resumable);
+    }
+
+    /** Every setting as the flag that gives it (resolved values, so a run can be rebuilt exactly). */
+    public Map<String, String> toFlags() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Param<?> p : PARAMS) {
+            out.put(p.name(), p.format(values.get(p.name())));
+        }
+        return out;
     }
 
     private void check(Set<String> given) {
@@ -261,10 +307,11 @@ public final class TrainConfig implements Serializable {
     /** Native threads per worker task; 0 until {@link #resolve} (and for the stock master, which caps none). */
     public int threadsPerWorker() { return get(THREADS_PER_WORKER); }
 
-    /** {@code name=value} for every recorded setting but the data location, as the flags read. */
+    /** {@code name=value} for every recorded setting that applies (not the data location), as the flags read. */
     @Override
     public String toString() {
         return PARAMS.stream().filter(p -> p.column() != null && p != DATA)
+                .filter(p -> trainingMaster() == TrainingMasterKind.RESIDENT || !RESIDENT_ONLY.contains(p))
                 .map(p -> p.name() + "=" + p.format(values.get(p.name()))).collect(Collectors.joining(" "));
     }
 }

@@ -42,23 +42,53 @@ public final class FashionMnist {
         return read(dir, "t10k", "test", limit, hadoopConf);
     }
 
+    /**
+     * Images to score: {@code dir}'s {@code prefix}-images file (train or t10k) and, when present, its labels
+     * (else every label is {@link #UNKNOWN_LABEL}). The same checks as for training.
+     */
+    public static Split forScoring(String dir, String prefix, int limit, Configuration hadoopConf) {
+        String base = dir.endsWith("/") ? dir : dir + "/";
+        String labels = base + prefix + "-labels-idx1-ubyte.gz";
+        try {
+            if (new org.apache.hadoop.fs.Path(labels).getFileSystem(hadoopConf).exists(
+                    new org.apache.hadoop.fs.Path(labels))) {
+                return read(dir, prefix, prefix, limit, hadoopConf);
+            }
+        } catch (java.io.IOException e) {
+            throw new DataException(labels + ": cannot be read: " + e.getMessage());
+        }
+        IdxFile images = IdxFile.read(base + prefix + "-images-idx3-ubyte.gz", IdxFile.IMAGES_MAGIC, limit,
+                hadoopConf);
+        checkImages(images);
+        byte[] unknown = new byte[images.count()];
+        java.util.Arrays.fill(unknown, UNKNOWN_LABEL);
+        return new Split(prefix, images.count(), images.data(), unknown, images.sha256(), "", false);
+    }
+
+    /** The label of an image whose labels file is absent. */
+    public static final byte UNKNOWN_LABEL = -1;
+
+    private static void checkImages(IdxFile images) {
+        int[] d = images.dims();
+        if (d[1] != ROWS || d[2] != COLS) {
+            throw new DataException(images.source() + ": images are " + d[1] + "x" + d[2] + ", expected "
+                    + ROWS + "x" + COLS);
+        }
+        if (images.count() == 0) {
+            throw new DataException(images.source() + ": holds no images");
+        }
+    }
+
     static Split read(String dir, String prefix, String name, int limit, Configuration hadoopConf) {
         String base = dir.endsWith("/") ? dir : dir + "/";
         String imagesName = prefix + "-images-idx3-ubyte";
         String labelsName = prefix + "-labels-idx1-ubyte";
         IdxFile images = IdxFile.read(base + imagesName + ".gz", IdxFile.IMAGES_MAGIC, limit, hadoopConf);
         IdxFile labels = IdxFile.read(base + labelsName + ".gz", IdxFile.LABELS_MAGIC, limit, hadoopConf);
-        int[] d = images.dims();
-        if (d[1] != ROWS || d[2] != COLS) {
-            throw new DataException(images.source() + ": images are " + d[1] + "x" + d[2] + ", expected "
-                    + ROWS + "x" + COLS);
-        }
+        checkImages(images);
         if (images.count() != labels.count()) {
             throw new DataException(name + " set: " + images.source() + " holds " + images.count()
                     + " images but " + labels.source() + " holds " + labels.count() + " labels");
-        }
-        if (images.count() == 0) {
-            throw new DataException(images.source() + ": holds no images");
         }
         byte[] y = labels.data();
         for (int i = 0; i < y.length; i++) {

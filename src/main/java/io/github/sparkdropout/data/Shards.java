@@ -38,24 +38,33 @@ public final class Shards {
 
     static DataSet toDataSet(MnistFrames.Chunk chunk) {
         int n = chunk.count();
-        int px = FashionMnist.PIXELS;
-        INDArray f = Nd4j.createUninitialized(DataType.FLOAT, n, px);
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, FashionMnist.CLASSES);
         Nd4j.getAffinityManager().ensureLocation(y, AffinityManager.Location.HOST); // CUDA: the zeros, on the host
-        java.nio.FloatBuffer features = f.data().asNioFloat();
         java.nio.FloatBuffer labels = y.data().asNioFloat();
+        for (int i = 0; i < n; i++) {
+            labels.put(i * FashionMnist.CLASSES + chunk.labels()[i], 1f);
+        }
+        Nd4j.getAffinityManager().tagLocation(y, AffinityManager.Location.HOST);
+        return new DataSet(features(chunk.pixels(), n), y);
+    }
+
+    /**
+     * {@code n} images of 784 bytes as float32 features [n, 784], scaled to [0, 1] exactly as the frame's rows
+     * are: what the network sees, in training, evaluation and prediction.
+     */
+    public static INDArray features(byte[] pixels, int n) {
+        int px = FashionMnist.PIXELS;
+        INDArray f = Nd4j.createUninitialized(DataType.FLOAT, n, px);
+        java.nio.FloatBuffer features = f.data().asNioFloat();
         float[] row = new float[px];
-        byte[] pixels = chunk.pixels();
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < px; j++) {
                 row[j] = SCALED[pixels[i * px + j] & 0xff];
             }
             features.put(i * px, row); // bulk, one row at a time
-            labels.put(i * FashionMnist.CLASSES + chunk.labels()[i], 1f);
         }
-        // written through the host buffers: on CUDA the device copies must be refreshed from them
+        // written through the host buffer: on CUDA the device copy must be refreshed from it
         Nd4j.getAffinityManager().tagLocation(f, AffinityManager.Location.HOST);
-        Nd4j.getAffinityManager().tagLocation(y, AffinityManager.Location.HOST);
-        return new DataSet(f, y);
+        return f;
     }
 }

@@ -1,7 +1,9 @@
 package io.github.sparkdropout.job;
 
+import io.github.sparkdropout.checkpoint.RunStore;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
@@ -14,8 +16,10 @@ import io.github.sparkdropout.metrics.MetricsSchema;
 import io.github.sparkdropout.metrics.MetricsTable;
 import io.github.sparkdropout.metrics.RunInfo;
 import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.DistributedTraining;
+import io.github.sparkdropout.train.ExecutorLosses;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
 import org.apache.hadoop.conf.Configuration;
@@ -26,6 +30,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +40,8 @@ import java.text.SimpleDateFormat;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
@@ -43,7 +50,9 @@ import java.util.regex.Pattern;
 /**
  * The training job, shaped like the book's {@code train_ch3}: resolve the settings against the Spark deployment,
  * load and validate the data, then for every epoch train (DL4J Spark parameter averaging), evaluate on the test
- * shards and append the epoch to the metrics table at once; finally draw the run's curves.
+ * shards, append the epoch to the metrics table and then publish its checkpoint; finally publish the model and draw
+ * the run's curves. A run continues from its last checkpoint ({@link #resume}), exactly: the workers' randomness
+ * is derived from (seed, partition, epoch, round), so the resumed epochs are the ones an uninterrupted run trains.
  */
 public final class TrainJob {
     /** What the job tells its user: the run's lines, and progress within an epoch. */
@@ -71,33 +80,120 @@ public final class TrainJob {
         this.output = output;
     }
 
-    /** Trains and records the run {@code parsed} describes; returns the trained network. */
+    /** What a run starts from: nothing, or the checkpoint of a run it continues. */
+    private record Start(int completedEpochs, RunStore.Saved checkpoint) {
+        static final Start FRESH = new Start(0, null);
+    }
+
+    /** Trains and records the new run {@code parsed} describes; returns the trained network. */
     public MultiLayerNetwork run(TrainConfig parsed) {
-        PrintStream out = output.out();
         SparkContext sc = spark.sparkContext();
-        long runStart = System.nanoTime();
         TrainConfig base = resolve(sc, parsed, generatedRunId(sc));
         MetricsTable table = new MetricsTable(spark, base.metrics());
-        requireNewRun(sc, table, base.runId());
+        RunStore store = new RunStore(sc.hadoopConfiguration(), base.metrics());
+        String attempt = sc.applicationAttemptId().getOrElse(() -> "1");
+        if (!attempt.equals("1")) { // YARN ran the driver again for the same submission: never start a second run
+            if (store.lastCheckpoint(base.runId()).isPresent()) {
+                output.out().printf("attempt %s of application %s: continuing run %s%n", attempt,
+                        sc.applicationId(), base.runId());
+                return continueRun(table, store, base.runId(), Map.of(TrainConfig.METRICS.name(), base.metrics()));
+            }
+            table.supersede(base.runId(), 1); // rows of an epoch whose checkpoint never came
+        }
+        table.requireNewRun(base.runId());
+        return train(base, table, store, Start.FRESH);
+    }
 
+    /**
+     * Continues run {@code runId} from its last checkpoint, with the flags {@code given} (the run's recorded
+     * settings otherwise; see {@link TrainConfig#resumed}); returns the trained network.
+     */
+    public MultiLayerNetwork resume(String runId, Map<String, String> given) {
+        String metrics = given.getOrDefault(TrainConfig.METRICS.name(),
+                TrainConfig.defaults().get(TrainConfig.METRICS.name()));
+        MetricsTable table = new MetricsTable(spark, metrics);
+        RunStore store = new RunStore(spark.sparkContext().hadoopConfiguration(), metrics);
+        return continueRun(table, store, runId, given);
+    }
+
+    private MultiLayerNetwork continueRun(MetricsTable table, RunStore store, String runId,
+                                          Map<String, String> given) {
+        PrintStream out = output.out();
+        OptionalInt last = store.lastCheckpoint(runId);
+        if (last.isEmpty()) {
+            throw new ConfigException("run '" + runId + "' has no checkpoint in " + store.checkpointPath(runId, 1)
+                    .getParent() + ": nothing to resume (check --metrics)");
+        }
+        RunStore.Saved checkpoint = store.checkpoint(runId, last.getAsInt());
+        TrainConfig cfg = resolve(spark.sparkContext(), TrainConfig.resumed(Checkpoints.settings(checkpoint), given),
+                runId);
+        if (cfg.epochs() <= checkpoint.epoch()) {
+            if (!store.exists(store.modelPath(runId))) {
+                store.publishModel(runId, checkpoint.network());
+            }
+            out.printf("run %s already has its %d epochs; nothing to train (--epochs N > %d trains it further)%n"
+                    + "model: %s%n", runId, checkpoint.epoch(), checkpoint.epoch(), store.modelPath(runId));
+            return checkpoint.network();
+        }
+        int superseded = table.supersede(runId, checkpoint.epoch() + 1);
+        out.printf("resuming run %s after epoch %d (%s)%s%n", runId, checkpoint.epoch(),
+                store.checkpointPath(runId, checkpoint.epoch()), superseded == 0 ? ""
+                        : "; the rows of " + superseded + " later epoch(s), published before their checkpoint,"
+                        + " are replaced");
+        return train(cfg, table, store, new Start(checkpoint.epoch(), checkpoint));
+    }
+
+    private MultiLayerNetwork train(TrainConfig base, MetricsTable table, RunStore store, Start start) {
+        SparkContext sc = spark.sparkContext();
+        ExecutorLosses losses = ExecutorLosses.listenOn(sc); // from now on: the executors' hosts as they register
+        try {
+            return train(base, table, store, start, losses);
+        } finally {
+            losses.stop(sc);
+        }
+    }
+
+    private MultiLayerNetwork train(TrainConfig base, MetricsTable table, RunStore store, Start start,
+                                    ExecutorLosses losses) {
+        SparkContext sc = spark.sparkContext();
+        long runStart = System.nanoTime();
         Configuration hadoop = sc.hadoopConfiguration();
         long t0 = System.nanoTime();
         FashionMnist.Split train = FashionMnist.train(base.data(), base.trainLimit(), hadoop);
         FashionMnist.Split test = FashionMnist.test(base.data(), base.testLimit(), hadoop);
+        if (start.checkpoint() != null) {
+            Checkpoints.requireSameData(start.checkpoint(), base.data(), train, test);
+        }
         JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.chunks(spark, train, base.workers(), base.seed()),
                 "train");
         JavaRDD<DataSet> testShards = Shards.of(MnistFrames.chunks(spark, test,
                 Math.min(base.workers(), test.count()), null), "test");
-        trainShards.count();
-        testShards.count();
-        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        try {
+            trainShards.count();
+            testShards.count();
+            return trainOn(base, table, store, start, train, test, trainShards, testShards,
+                    (System.nanoTime() - t0) / 1e9, runStart, losses);
+        } finally {
+            trainShards.unpersist(false);
+            testShards.unpersist(false);
+        }
+    }
+
+    private MultiLayerNetwork trainOn(TrainConfig base, MetricsTable table, RunStore store, Start start,
+                                      FashionMnist.Split train, FashionMnist.Split test, JavaRDD<DataSet> trainShards,
+                                      JavaRDD<DataSet> testShards, double loadSeconds, long runStart,
+                                      ExecutorLosses losses) {
+        PrintStream out = output.out();
+        SparkContext sc = spark.sparkContext();
         // once the data is loaded, the executors holding it have registered: barrier averaging needs their slots
         TrainConfig cfg = base.withSyncFor(SparkInternals.concurrentTaskSlots(sc),
                 sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false));
 
-        RunInfo run = new RunInfo(cfg.runId(), new Timestamp(System.currentTimeMillis()), cfg, sc.master(),
-                executorCount(sc), sc.applicationId(), spark.version(), projectVersion(),
-                sc.getConf().get("spark.sparkdropout.gitCommit", "unknown"), train, test);
+        Timestamp runStarted = start.checkpoint() == null ? new Timestamp(System.currentTimeMillis())
+                : Checkpoints.runStartedAt(start.checkpoint());
+        RunInfo run = new RunInfo(cfg.runId(), runStarted, cfg, sc.master(), executorCount(sc), sc.applicationId(),
+                spark.version(), projectVersion(), sc.getConf().get("spark.sparkdropout.gitCommit", "unknown"), train,
+                test, store.modelPath(cfg.runId()).toString());
         out.printf("run %s: %s%n", cfg.runId(), cfg);
         out.printf("data %s: %d train / %d test examples%s, loaded into %d partitions in %.1f s%n", cfg.data(),
                 train.count(), test.count(), train.official() && test.official()
@@ -111,14 +207,19 @@ public final class TrainJob {
         List<EpochRecord> records = new ArrayList<>();
         MultiLayerNetwork net = DropoutMlp.create(cfg.variant(), cfg.lr(), cfg.dropout1(), cfg.dropout2(),
                 cfg.seed());
+        if (start.checkpoint() != null) {
+            ParamVectors.set(net, ParamVectors.get(start.checkpoint().network()));
+        }
+        Map<String, String> state = Checkpoints.state(run);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
         Broadcast<String> networkJson = jsc.broadcast(net.getLayerWiseConfigurations().toJson());
         TestEvaluation evaluation = new TestEvaluation(jsc, networkJson, "eval-" + cfg.runId() + "-"
                 + System.identityHashCode(net), cfg.threadsPerWorker());
+        int epoch = start.completedEpochs() + 1;
         try (EpochAppender appender = new EpochAppender(table);
              DistributedTraining training = new DistributedTraining(jsc, net, networkJson,
-                     cfg.trainingSettings(), output)) {
-            for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
+                     cfg.trainingSettings(), output, losses)) {
+            for (; epoch <= cfg.epochs(); epoch++) {
                 output.epochStarts(epoch, cfg.epochs());
                 Timestamp started = new Timestamp(System.currentTimeMillis());
                 long e0 = System.nanoTime();
@@ -129,10 +230,13 @@ public final class TrainJob {
                 EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(), eval.accuracy(),
                         (e1 - e0) / 1e9, (e2 - e1) / 1e9, stats.examples(), stats.workerSeconds() > 0
                         ? stats.workerSeconds() / cfg.workers() : Double.NaN, started,
-                        new Timestamp(System.currentTimeMillis()));
+                        new Timestamp(System.currentTimeMillis()),
+                        store.checkpointPath(cfg.runId(), epoch).toString());
                 output.clearProgress();
-                appender.append(MetricsSchema.epochRow(run, record),
-                        MetricsSchema.classRows(cfg.runId(), epoch, eval), cfg.runId(), epoch);
+                MultiLayerNetwork snapshot = DropoutMlp.portable(net); // this epoch's parameters, copied now
+                int done = epoch;
+                appender.append(MetricsSchema.epochRow(run, record), MetricsSchema.classRows(cfg.runId(), epoch,
+                        eval), cfg.runId(), epoch, () -> store.publishCheckpoint(cfg.runId(), done, snapshot, state));
                 records.add(record);
                 output.epochDone(record);
                 out.printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s%s, %.0f ex/s,"
@@ -141,25 +245,44 @@ public final class TrainJob {
                                 : String.format(" of which workers busy %.2f s", record.workerBusySeconds()),
                         record.examplesPerSecond(), record.evalSeconds());
             }
+        } catch (ConfigException | DataException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            output.clearProgress();
+            int kept = store.lastCheckpoint(cfg.runId()).orElse(0);
+            throw new JobFailure("epoch " + epoch + " of run " + cfg.runId() + " failed: " + JobFailure.rootMessage(e)
+                    + (kept == 0 ? "" : (kept == 1 ? "; epoch 1 is" : "; epochs 1-" + kept + " are")
+                    + " recorded and saved, continue with ./submit.sh train --resume " + cfg.runId() + metricsFlag(cfg)),
+                    e);
         } finally {
             evaluation.release();
-            trainShards.unpersist(false);
-            testShards.unpersist(false);
             networkJson.destroy();
         }
+        store.publishModel(cfg.runId(), DropoutMlp.portable(net));
 
         EpochRecord last = records.get(records.size() - 1);
         double trainTotal = records.stream().mapToDouble(EpochRecord::trainSeconds).sum();
         out.printf("done: run %s, %d epochs, final test acc %.4f, %.2f s training (%.2f s/epoch), %.1f s in all%n",
-                cfg.runId(), records.size(), last.testAcc(), trainTotal, trainTotal / records.size(),
+                cfg.runId(), last.epoch(), last.testAcc(), trainTotal, trainTotal / records.size(),
                 (System.nanoTime() - runStart) / 1e9);
         String plot = new org.apache.hadoop.fs.Path(cfg.metrics(), "plots/" + cfg.runId() + ".png").toString();
-        CurvePlot.write(spark, table, List.of(cfg.runId()), plot);
-        out.printf("plot: %s%n", plot);
+        out.printf("model: %s%n", store.modelPath(cfg.runId()));
+        try {
+            CurvePlot.write(spark, table, List.of(cfg.runId()), plot);
+            out.printf("plot: %s%n", plot);
+        } catch (java.io.UncheckedIOException e) { // the run and its model are saved: a missing figure is no failure
+            LoggerFactory.getLogger(TrainJob.class).warn("{} (./submit.sh plot --run-id {} draws it again)",
+                    e.getMessage(), cfg.runId());
+        }
         out.printf("metrics: %s (query: ./submit.sh sql \"SELECT epoch, train_loss, train_acc, test_acc FROM"
                 + " metrics WHERE run_id = '%s' ORDER BY epoch\")%n", table.tablePath(MetricsTable.EPOCHS),
                 cfg.runId());
         return net;
+    }
+
+    private static String metricsFlag(TrainConfig cfg) {
+        return cfg.metrics().equals(TrainConfig.defaults().get(TrainConfig.METRICS.name())) ? ""
+                : " --metrics " + cfg.metrics();
     }
 
     /**
@@ -173,22 +296,6 @@ public final class TrainJob {
         }
         return new SimpleDateFormat("yyyyMMdd-HHmmss").format(new Date()) + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
-    }
-
-    /**
-     * A run id must be new. A later attempt of the same application that finds the epochs of its first attempt
-     * refuses to train them again: one submission never leaves two runs, nor a run whose epochs come from two
-     * different trainings.
-     */
-    static void requireNewRun(SparkContext sc, MetricsTable table, String runId) {
-        String attempt = sc.applicationAttemptId().getOrElse(() -> "1");
-        int recorded = table.recordedEpochs(runId);
-        if (recorded > 0 && !attempt.equals("1")) {
-            throw new ConfigException("attempt " + attempt + " of application " + sc.applicationId() + ": run '"
-                    + runId + "' already has " + recorded + " epoch(s) from an earlier attempt; not training it a"
-                    + " second time");
-        }
-        table.requireNewRun(runId);
     }
 
     /** Makes the config's "auto" settings concrete for this Spark deployment. */

@@ -75,7 +75,7 @@ public final class CurvePlot {
                 s.write(png);
             }
         } catch (IOException e) {
-            throw new ConfigException(out + ": cannot write the plot: " + e.getMessage());
+            throw new java.io.UncheckedIOException(out + ": cannot write the plot: " + e.getMessage(), e);
         }
         return chart.getSeriesMap().size();
     }

@@ -10,7 +10,8 @@ import java.util.concurrent.Future;
 
 /**
  * Appends each finished epoch to the {@link MetricsTable} on a background thread, so the next epoch trains while
- * Spark writes and publishes the Parquet files (two small Spark jobs, ~0.3-0.5 s an epoch on the 2-core machine).
+ * Spark writes and publishes the Parquet files (two small Spark jobs, ~0.3-0.5 s an epoch on the 2-core machine),
+ * then whatever the epoch publishes after its rows.
  * At most one epoch is in flight: queuing epoch N first waits until epoch N-1 is published, so rows land in
  * order, and {@link #close()} waits for the last one — also when training fails, so a failure in epoch 7 still
  * leaves epochs 1-6 in the table. A write error surfaces on the next call.
@@ -28,10 +29,16 @@ public final class EpochAppender implements AutoCloseable {
         this.table = table;
     }
 
-    /** Queues the epoch's rows once the previous epoch's are published. */
-    public void append(Row epochRow, List<Row> classRows, String runId, int epoch) {
+    /**
+     * Queues the epoch's rows once the previous epoch's are published, and {@code thenDo} once they are (the
+     * epoch's checkpoint: published after its rows, so a checkpoint always has them).
+     */
+    public void append(Row epochRow, List<Row> classRows, String runId, int epoch, Runnable thenDo) {
         awaitInFlight();
-        inFlight = writer.submit(() -> table.appendEpoch(epochRow, classRows, runId, epoch));
+        inFlight = writer.submit(() -> {
+            table.appendEpoch(epochRow, classRows, runId, epoch);
+            thenDo.run();
+        });
     }
 
     private void awaitInFlight() {

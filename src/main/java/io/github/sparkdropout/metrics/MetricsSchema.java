@@ -8,10 +8,12 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The two tables' schemas (documented in docs/METRICS.md) and the rows that fill them. Stable: columns are only
@@ -21,46 +23,70 @@ public final class MetricsSchema {
     private MetricsSchema() {
     }
 
-    /** Table {@code epochs}: one row per (run_id, epoch). Read by column name, so old files stay readable. */
-    public static final StructType EPOCHS = epochsSchema();
+    /** One column of the epochs table: declared once, its value drawn from the run and the epoch. */
+    private record Column(String name, DataType type, boolean nullable, BiFunction<RunInfo, EpochRecord, Object> value) {
+    }
 
-    private static StructType epochsSchema() {
-        StructType t = new StructType()
-                .add("run_id", DataTypes.StringType, false)
-                .add("epoch", DataTypes.IntegerType, false)
-                .add("train_loss", DataTypes.DoubleType, false)
-                .add("train_acc", DataTypes.DoubleType, false)
-                .add("test_acc", DataTypes.DoubleType, false)
-                .add("train_seconds", DataTypes.DoubleType, false)
-                .add("eval_seconds", DataTypes.DoubleType, false)
-                .add("examples_per_second", DataTypes.DoubleType, false)
-                .add("epoch_started_at", DataTypes.TimestampType, false)
-                .add("epoch_ended_at", DataTypes.TimestampType, false);
+    private static Column col(String name, DataType type, BiFunction<RunInfo, EpochRecord, Object> value) {
+        return new Column(name, type, false, value);
+    }
+
+    /** Added after the first tables: null in rows written before them. */
+    private static Column added(String name, DataType type, BiFunction<RunInfo, EpochRecord, Object> value) {
+        return new Column(name, type, true, value);
+    }
+
+    private static final List<Column> COLUMNS = columns();
+
+    private static List<Column> columns() {
+        DataType str = DataTypes.StringType;
+        DataType i32 = DataTypes.IntegerType;
+        DataType f64 = DataTypes.DoubleType;
+        DataType ts = DataTypes.TimestampType;
+        List<Column> c = new ArrayList<>(List.of(
+                col("run_id", str, (r, e) -> r.runId()),
+                col("epoch", i32, (r, e) -> e.epoch()),
+                col("train_loss", f64, (r, e) -> e.trainLoss()),
+                col("train_acc", f64, (r, e) -> e.trainAcc()),
+                col("test_acc", f64, (r, e) -> e.testAcc()),
+                col("train_seconds", f64, (r, e) -> e.trainSeconds()),
+                col("eval_seconds", f64, (r, e) -> e.evalSeconds()),
+                col("examples_per_second", f64, (r, e) -> e.examplesPerSecond()),
+                col("epoch_started_at", ts, (r, e) -> e.startedAt()),
+                col("epoch_ended_at", ts, (r, e) -> e.endedAt())));
         // the configuration: one column per recorded setting, generated from its declaration (nullable: a setting
         // added later is null in the rows written before it)
         for (Param<?> p : TrainConfig.PARAMS) {
             if (p.column() != null) {
-                t = t.add(p.column(), sqlType(p.type()), true);
+                c.add(added(p.column(), sqlType(p.type()), (r, e) -> r.config().recordedValues().get(p.column())));
             }
         }
-        return t.add("per_worker_batch_size", DataTypes.IntegerType, false)
-                .add("master", DataTypes.StringType, false)
+        c.addAll(List.of(
+                col("per_worker_batch_size", i32, (r, e) -> r.config().perWorkerBatchSize()),
+                col("master", str, (r, e) -> r.master()),
                 // provenance
-                .add("run_started_at", DataTypes.TimestampType, false)
-                .add("executor_count", DataTypes.IntegerType, false)
-                .add("app_id", DataTypes.StringType, false)
-                .add("spark_version", DataTypes.StringType, false)
-                .add("project_version", DataTypes.StringType, false)
-                .add("git_commit", DataTypes.StringType, false)
-                .add("data_official", DataTypes.BooleanType, false)
-                .add("train_examples", DataTypes.IntegerType, false)
-                .add("test_examples", DataTypes.IntegerType, false)
-                .add("train_images_sha256", DataTypes.StringType, false)
-                .add("train_labels_sha256", DataTypes.StringType, false)
-                .add("test_images_sha256", DataTypes.StringType, false)
-                .add("test_labels_sha256", DataTypes.StringType, false)
-                .add("worker_busy_seconds", DataTypes.DoubleType, false);
+                col("run_started_at", ts, (r, e) -> r.startedAt()),
+                col("executor_count", i32, (r, e) -> r.executorCount()),
+                col("app_id", str, (r, e) -> r.appId()),
+                col("spark_version", str, (r, e) -> r.sparkVersion()),
+                col("project_version", str, (r, e) -> r.projectVersion()),
+                col("git_commit", str, (r, e) -> r.gitCommit()),
+                col("data_official", DataTypes.BooleanType, (r, e) -> r.train().official() && r.test().official()),
+                col("train_examples", i32, (r, e) -> r.train().count()),
+                col("test_examples", i32, (r, e) -> r.test().count()),
+                col("train_images_sha256", str, (r, e) -> r.train().imagesSha256()),
+                col("train_labels_sha256", str, (r, e) -> r.train().labelsSha256()),
+                col("test_images_sha256", str, (r, e) -> r.test().imagesSha256()),
+                col("test_labels_sha256", str, (r, e) -> r.test().labelsSha256()),
+                col("worker_busy_seconds", f64, (r, e) -> e.workerBusySeconds()),
+                added("checkpoint_path", str, (r, e) -> e.checkpointPath()),
+                added("model_path", str, (r, e) -> r.modelPath())));
+        return List.copyOf(c);
     }
+
+    /** Table {@code epochs}: one row per (run_id, epoch). Read by column name, so old files stay readable. */
+    public static final StructType EPOCHS = new StructType(COLUMNS.stream()
+            .map(c -> DataTypes.createStructField(c.name(), c.type(), c.nullable())).toArray(StructField[]::new));
 
     private static DataType sqlType(Class<?> type) {
         if (type == Integer.class) {
@@ -92,16 +118,7 @@ public final class MetricsSchema {
             .add("predicted_counts", DataTypes.createArrayType(DataTypes.LongType, false), false);
 
     public static Row epochRow(RunInfo run, EpochRecord e) {
-        TrainConfig c = run.config();
-        List<Object> v = new ArrayList<>(List.of(run.runId(), e.epoch(), e.trainLoss(), e.trainAcc(), e.testAcc(),
-                e.trainSeconds(), e.evalSeconds(), e.examplesPerSecond(), e.startedAt(), e.endedAt()));
-        v.addAll(c.recordedValues().values());
-        v.addAll(List.of(c.perWorkerBatchSize(), run.master(), run.startedAt(), run.executorCount(), run.appId(),
-                run.sparkVersion(), run.projectVersion(), run.gitCommit(),
-                run.train().official() && run.test().official(), run.train().count(), run.test().count(),
-                run.train().imagesSha256(), run.train().labelsSha256(), run.test().imagesSha256(),
-                run.test().labelsSha256(), e.workerBusySeconds()));
-        return RowFactory.create(v.toArray());
+        return RowFactory.create(COLUMNS.stream().map(c -> c.value().apply(run, e)).toArray());
     }
 
     public static List<Row> classRows(String runId, int epoch, EvalResult eval) {

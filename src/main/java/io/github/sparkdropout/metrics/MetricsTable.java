@@ -76,6 +76,33 @@ public final class MetricsTable {
         }
     }
 
+    /**
+     * Removes the rows of {@code runId}'s epochs from {@code fromEpoch} on, in both tables: the rows of epochs a
+     * resumed run trains again (they were published by a run that died before their checkpoint). Returns how many
+     * epochs had rows.
+     */
+    public int supersede(String runId, int fromEpoch) {
+        int removed = 0;
+        try {
+            for (String table : new String[]{EPOCHS, CLASSES}) {
+                FileStatus[] files = fs.globStatus(new Path(tablePath(table), runId + "-epoch-*.parquet"));
+                for (FileStatus f : files == null ? new FileStatus[0] : files) {
+                    String name = f.getPath().getName();
+                    int epoch = Integer.parseInt(name.substring(runId.length() + "-epoch-".length(),
+                            name.length() - ".parquet".length()));
+                    if (epoch >= fromEpoch) {
+                        fs.delete(f.getPath(), false);
+                        removed += table.equals(EPOCHS) ? 1 : 0;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot remove the superseded rows of run " + runId + ": "
+                    + e.getMessage(), e);
+        }
+        return removed;
+    }
+
     /** Appends one epoch: its epoch row, then its per-class rows. */
     public void appendEpoch(Row epochRow, List<Row> classRows, String runId, int epoch) {
         String file = String.format("%s-epoch-%04d.parquet", runId, epoch);
@@ -106,6 +133,25 @@ public final class MetricsTable {
                 // a leftover _staging directory is invisible to readers
             }
         }
+    }
+
+    /** Where {@code predict --out} puts predictions so that {@code sql} finds them (view {@code predictions}). */
+    public Path predictionsPath() {
+        return new Path(root, "predictions");
+    }
+
+    /** Every prediction table under {@link #predictionsPath}, as one frame, if there is any. */
+    public java.util.Optional<Dataset<Row>> readPredictions() {
+        try {
+            FileStatus[] files = fs.globStatus(new Path(predictionsPath(), "*/*.parquet"));
+            if (files == null || files.length == 0) {
+                return java.util.Optional.empty();
+            }
+        } catch (IOException e) {
+            throw new ConfigException(predictionsPath() + ": cannot be listed: " + e.getMessage());
+        }
+        return java.util.Optional.of(spark.read().option("recursiveFileLookup", "true")
+                .parquet(predictionsPath().toString()));
     }
 
     /** The table as a DataFrame, or a one-line error if nothing has been recorded there yet. */

@@ -8,9 +8,9 @@ import java.sql.Timestamp;
 
 /**
  * The provenance of a run, repeated on every epoch row so each row stands alone: what configuration, what data
- * (location and checksums), what code (project version, git commit), on what Spark.
+ * (location and checksums), what code (project version, git commit), on what Spark, and where its final model is.
  */
 public record RunInfo(String runId, Timestamp startedAt, TrainConfig config, String master, int executorCount,
                       String appId, String sparkVersion, String projectVersion, String gitCommit,
-                      FashionMnist.Split train, FashionMnist.Split test) implements Serializable {
+                      FashionMnist.Split train, FashionMnist.Split test, String modelPath) implements Serializable {
 }

@@ -63,6 +63,25 @@ public final class DropoutMlp {
         return p == 0 ? null : new Dropout(1.0 - p);
     }
 
+    /**
+     * {@code net} (a copy, same parameters) with a configuration any DL4J can load without this project's classes:
+     * the scratch variant's {@link InvertedDropout} with drop probability p becomes DL4J's built-in
+     * {@code Dropout(1 - p)}, the same inverted dropout (it draws its masks differently, which matters only for
+     * training; at inference dropout is off in both). Only p = 1 (drop everything), which DL4J's Dropout cannot
+     * express, stays ours.
+     */
+    public static MultiLayerNetwork portable(MultiLayerNetwork net) {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
+        for (NeuralNetConfiguration layer : conf.getConfs()) {
+            if (layer.getLayer().getIDropout() instanceof InvertedDropout d && d.dropProbability() < 1) {
+                layer.getLayer().setIDropout(d.dropProbability() == 0 ? null : new Dropout(1 - d.dropProbability()));
+            }
+        }
+        MultiLayerNetwork copy = new MultiLayerNetwork(conf);
+        copy.init(net.params().dup(), false);
+        return copy;
+    }
+
     /** A freshly initialised network. Scratch also draws biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch does. */
     public static MultiLayerNetwork create(Variant variant, double lr, double dropout1, double dropout2, long seed) {
         MultiLayerNetwork net = new MultiLayerNetwork(configuration(variant, lr, dropout1, dropout2, seed));

@@ -35,6 +35,11 @@ public final class InvertedDropout implements IDropout {
         this.p = p;
     }
 
+    /** The probability of dropping an activation. */
+    double dropProbability() {
+        return p;
+    }
+
     /**
      * The seed's dropout_layer on a plain array: a new array, {@code x} is not modified. Draws from
      * {@code Nd4j.getRandom()} (per thread).

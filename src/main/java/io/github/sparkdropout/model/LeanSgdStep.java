@@ -100,8 +100,12 @@ public final class LeanSgdStep implements MinibatchStep {
             }
             BaseLayer base = (BaseLayer) layer;
             Object activation = base.getActivationFn();
-            if (output ? !(activation instanceof ActivationSoftmax) : !(activation instanceof ActivationReLU)) {
+            // equals: a ReLU with a max, threshold or negative slope is another function
+            if (output ? !(activation instanceof ActivationSoftmax) : !new ActivationReLU().equals(activation)) {
                 differences.add(where + " activation is " + activation + ", not " + (output ? "softmax" : "ReLU"));
+            }
+            if (!c.isMiniBatch()) {
+                differences.add(where + " does not average its gradient over the minibatch");
             }
             if (output) {
                 Object loss = ((OutputLayer) layer).getLossFn();
@@ -109,10 +113,16 @@ public final class LeanSgdStep implements MinibatchStep {
                     differences.add(where + " loss is " + loss + ", not MCXENT");
                 } else if (mcxent.getWeights() != null) {
                     differences.add(where + " loss has class weights");
+                } else if (mcxent.getSoftmaxClipEps() != LOG_CLIP) {
+                    differences.add(where + " loss clips at " + mcxent.getSoftmaxClipEps() + ", not " + LOG_CLIP);
                 }
             }
             if (layer instanceof DenseLayer dense && !dense.hasBias() || output && !((OutputLayer) layer).hasBias()) {
                 differences.add(where + " has no bias");
+            }
+            if (base.getBiasUpdater() != null && !base.getBiasUpdater().equals(base.getIUpdater())) {
+                differences.add(where + " updates its bias with " + base.getBiasUpdater() + ", its weights with "
+                        + base.getIUpdater());
             }
             if (!(base.getIUpdater() instanceof Sgd sgd)) {
                 differences.add(where + " updater is " + base.getIUpdater() + ", not plain SGD");

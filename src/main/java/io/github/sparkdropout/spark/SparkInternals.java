@@ -66,9 +66,11 @@ public final class SparkInternals {
 
     /** An endpoint registered in the driver's RpcEnv; closing it unregisters it. */
     public static final class DriverEndpoint implements AutoCloseable {
+        private final RpcEnv env;
         private final RpcEndpointRef ref;
 
-        private DriverEndpoint(RpcEndpointRef ref) {
+        private DriverEndpoint(RpcEnv env, RpcEndpointRef ref) {
+            this.env = env;
             this.ref = ref;
         }
 
@@ -76,16 +78,17 @@ public final class SparkInternals {
             return ref.name();
         }
 
+        /** Unregisters the endpoint (nothing to do once Spark has stopped its RpcEnv). */
         @Override
         public void close() {
-            SparkEnv.get().rpcEnv().stop(ref);
+            env.stop(ref);
         }
     }
 
     /** Registers {@code handler} as the endpoint {@code name} of this (driver) JVM's RpcEnv. */
     public static DriverEndpoint registerOnDriver(String name, RequestHandler handler) {
         RpcEnv env = SparkEnv.get().rpcEnv();
-        return new DriverEndpoint(env.setupEndpoint(name, new Endpoint(env, handler)));
+        return new DriverEndpoint(env, env.setupEndpoint(name, new Endpoint(env, handler)));
     }
 
     /** Adapts a plain-Java handler to Spark's endpoint interface. */
@@ -141,15 +144,21 @@ public final class SparkInternals {
         public <T> T ask(Serializable request, Class<T> replyType, Runnable whileWaiting) {
             Future<byte[]> reply = ref.ask(toBytes(request), new RpcTimeout(NO_TIMEOUT, "sparkdropout.endpoint"),
                     ClassTag$.MODULE$.apply(byte[].class));
+            boolean interrupted = false;
             while (!reply.isCompleted()) {
                 try {
                     Await.ready(reply, POLL);
                 } catch (Exception e) { // Scala declares nothing: a timeout (still waiting) or an interrupt
-                    if (!(e instanceof TimeoutException || e instanceof InterruptedException)) {
+                    if (e instanceof InterruptedException) {
+                        interrupted = true;
+                    } else if (!(e instanceof TimeoutException)) {
                         throw new IllegalStateException(e);
                     }
                 }
                 whileWaiting.run();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt(); // for whoever looks next
             }
             Try<byte[]> result = reply.value().get();
             if (result.isFailure()) {

@@ -2,9 +2,12 @@ package io.github.sparkdropout.train;
 
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.LastStepListener;
+import io.github.sparkdropout.model.LeanSgdStep;
+import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
+import io.github.sparkdropout.train.worker.EpochOrder;
 import io.github.sparkdropout.train.worker.Seeds;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -18,7 +21,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -33,6 +35,8 @@ public final class DistributedTraining implements AutoCloseable {
     private final SparkDl4jMultiLayer sparkNet;
     private final ResidentAveragingTrainingMaster resident;
     private final ParameterAveragingTrainingMaster stock;
+    private final ExecutorLosses losses;
+    private final boolean ownLosses;
 
     /**
      * @param net         the network to train (its parameters are updated in place after every epoch)
@@ -41,11 +45,22 @@ public final class DistributedTraining implements AutoCloseable {
      */
     public DistributedTraining(JavaSparkContext sc, MultiLayerNetwork net, Broadcast<String> networkJson,
                                TrainingSettings settings, RoundListener progress) {
+        this(sc, net, networkJson, settings, progress, null);
+    }
+
+    /** @param losses the executors the cluster takes away, named when an epoch fails (null: listen from now on) */
+    public DistributedTraining(JavaSparkContext sc, MultiLayerNetwork net, Broadcast<String> networkJson,
+                               TrainingSettings settings, RoundListener progress, ExecutorLosses losses) {
         this.sc = sc;
         this.settings = settings;
+        if (settings.step() == StepKind.LEAN && settings.master() == TrainingMasterKind.RESIDENT) {
+            LeanSgdStep.of(net); // refuses here, on the driver, a network the lean step does not implement
+        }
+        this.ownLosses = losses == null;
+        this.losses = losses == null ? ExecutorLosses.listenOn(sc.sc()) : losses;
         if (settings.master() == TrainingMasterKind.RESIDENT) {
-            resident = new ResidentAveragingTrainingMaster(settings, networkJson, progress,
-                    SparkInternals.taskAttempts(sc.sc()));
+            resident = new ResidentAveragingTrainingMaster(settings, networkJson, RoundListener.logging(progress),
+                    SparkInternals.taskAttempts(sc.sc()), losses);
             stock = null;
             sparkNet = new SparkDl4jMultiLayer(sc, net, resident);
         } else {
@@ -89,6 +104,9 @@ public final class DistributedTraining implements AutoCloseable {
 
     @Override
     public void close() {
+        if (ownLosses) {
+            losses.stop(sc.sc());
+        }
         if (resident != null) {
             resident.release();
         }
@@ -108,10 +126,10 @@ public final class DistributedTraining implements AutoCloseable {
             }
             DataSet shard = it.next();
             int n = shard.numExamples();
-            int[] perm = Shuffle.permutation(n, Seeds.shuffle(seed, partition, epoch));
-            List<DataSet> out = new ArrayList<>((n + batch - 1) / batch);
-            for (int from = 0; from < n; from += batch) {
-                int[] idx = Arrays.copyOfRange(perm, from, Math.min(n, from + batch));
+            int[] order = Shuffle.permutation(n, Seeds.shuffle(seed, partition, epoch));
+            List<DataSet> out = new ArrayList<>(EpochOrder.minibatches(n, batch));
+            for (int k = 0; k < EpochOrder.minibatches(n, batch); k++) {
+                int[] idx = EpochOrder.minibatch(order, k, batch);
                 out.add(new DataSet(shard.getFeatures().getRows(idx), shard.getLabels().getRows(idx)));
             }
             return out.iterator();

@@ -2,6 +2,7 @@ package io.github.sparkdropout.train;
 
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.spark.SparkFailures;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
 import io.github.sparkdropout.train.transport.BarrierTransport;
@@ -39,6 +40,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
     private final transient Broadcast<String> networkJson;
     private final transient RoundListener listener;
     private final int epochAttempts;
+    private final transient ExecutorLosses losses;
     private final String trainingId = UUID.randomUUID().toString();
     private transient BarrierTransport barrier;
     private transient long[] shardSizes;
@@ -53,6 +55,13 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
      */
     public ResidentAveragingTrainingMaster(TrainingSettings settings, Broadcast<String> networkJson,
                                            RoundListener listener, int epochAttempts) {
+        this(settings, networkJson, listener, epochAttempts, null);
+    }
+
+    /** @param losses what the cluster took away, named when an epoch fails (may be null) */
+    ResidentAveragingTrainingMaster(TrainingSettings settings, Broadcast<String> networkJson,
+                                    RoundListener listener, int epochAttempts, ExecutorLosses losses) {
+        this.losses = losses;
         if (settings.master() != TrainingMasterKind.RESIDENT) {
             throw new IllegalArgumentException("settings of a " + settings.master() + " master");
         }
@@ -89,16 +98,21 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
                 barrier = new BarrierTransport("sparkdropout-averaging-" + trainingId, listener);
             }
             end = null;
+            int epochMark = losses == null ? 0 : losses.count();
             for (int attempt = 1; end == null; attempt++) {
+                int mark = losses == null ? 0 : losses.count();
                 try {
                     end = barrier.trainEpoch(sc, shards, spec(attempt), start, rounds, total);
                 } catch (Exception e) { // SparkException (undeclared): Spark aborts a failed barrier stage
+                    String lost = losses == null ? null : losses.since(mark);
+                    String why = lost != null ? lost : SparkFailures.summary(e);
                     if (attempt >= epochAttempts) {
-                        throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+                        String lostInEpoch = losses == null ? null : losses.since(epochMark);
+                        throw new IllegalStateException(lostInEpoch == null ? SparkFailures.summary(e)
+                                : lostInEpoch + "; then: " + SparkFailures.summary(e), e);
                     }
-                    LOG.warn("a worker failed in the epoch's barrier stage ({}); training epoch {} again from its"
-                            + " starting parameters (attempt {} of {})", firstLine(e.getMessage()), epoch + 1,
-                            attempt + 1, epochAttempts);
+                    LOG.warn("a worker failed in epoch {} ({}); training the epoch again from its starting parameters"
+                            + " (attempt {} of {})", epoch + 1, why, attempt + 1, epochAttempts);
                     stats.reset();
                     generation++; // tasks of the failed stage may still be stopping: never share their replicas
                 }
@@ -116,17 +130,16 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
                 settings.threadsPerWorker(), stats);
     }
 
-    private static String firstLine(String s) {
-        return s == null ? "no message" : s.lines().findFirst().orElse("");
-    }
-
     /** Ends this training: stops its averaging endpoint, drops its replicas from the driver JVM's cache. */
     public void release() {
-        if (barrier != null) {
-            barrier.close();
-            barrier = null;
+        try {
+            if (barrier != null) {
+                barrier.close();
+                barrier = null;
+            }
+        } finally {
+            ReplicaCache.evict(trainingId + "/");
         }
-        ReplicaCache.evict(trainingId + "/");
     }
 
     @Override
@@ -139,6 +152,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
     @Override
     public String toYaml() {
         return "type: resident-parameter-averaging\nbatchSizePerWorker: " + settings.perWorkerBatchSize()
-                + "\naveragingFrequency: " + settings.averagingFrequency() + "\nseed: " + settings.seed() + "\n";
+                + "\naveragingFrequency: " + settings.averagingFrequency() + "\nseed: " + settings.seed()
+                + "\nstep: " + settings.step() + "\nsync: " + settings.sync() + "\n";
     }
 }

@@ -76,6 +76,29 @@ class SubmitScriptTest {
     }
 
     @Test
+    void aFailureThatIsNotBadInputIsOneLineWithItsTraceInALogAndTheRunResumes() throws Exception {
+        String table = dir.resolve("failing").toString();
+        // worker 0 fails in epoch 2; local mode tries a task once
+        Submit.Result failed = submit("--master", "local[2]", "--conf", "spark.sparkdropout.test.failWorker=1:0:0:2",
+                "train", "--data", TestData.realData(), "--train-limit", "1024", "--test-limit", "500", "--epochs",
+                "2", "--metrics", table, "--run-id", "failing");
+        assertEquals(1, failed.exit(), failed.both());
+        List<String> last = failed.err().lines().toList();
+        String line = last.get(last.size() - 1);
+        assertTrue(line.matches("error: epoch 2 of run failing failed: .*failure injected by a test.*; epoch 1 is"
+                + " recorded and saved, continue with \\./submit\\.sh train --resume failing --metrics \\S+ \\(full"
+                + " trace in (\\S+\\.log)\\)"), line);
+        Path log = Path.of(line.replaceAll(".*full trace in (\\S+)\\)$", "$1"));
+        assertTrue(Files.readString(log).contains("\tat "), "the stack trace is in " + log);
+        assertTrue(failed.err().lines().noneMatch(l -> l.startsWith("\tat ")), "and not on the terminal: "
+                + failed.err());
+
+        Submit.Result resumed = submit("--master", "local[2]", "train", "--resume", "failing", "--metrics", table);
+        assertEquals(0, resumed.exit(), resumed.both());
+        assertTrue(resumed.out().contains("done: run failing, 2 epochs"), resumed.out());
+    }
+
+    @Test
     void twoRunsAppendingToOneTableAtOnceBothKeepAllTheirRows() throws Exception {
         String shared = dir.resolve("shared-metrics").toString();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);

@@ -24,6 +24,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,35 +35,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The job on a Spark standalone cluster through a real {@code spark-submit} ({@code target/spark-home}): a master
- * and two worker JVMs on 127.0.0.1, started with the installation's {@code spark-class}; client and cluster deploy
- * mode (the driver then runs inside a worker).
+ * and two worker JVMs on 127.0.0.1, started with the installation's {@code spark-class}; every connection
+ * authenticated with a shared secret and encrypted ({@code spark.authenticate}, {@code spark.network.crypto}), the
+ * averaging messages included. Client and cluster deploy mode (the driver then runs inside a worker), and what
+ * the cluster does to a job: a worker failing, an executor JVM killed mid-epoch, a worker lost for good.
  */
 @Tag("cluster")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
+    private static final String SECRET = "standalone-it-" + System.nanoTime();
+    private static final String[] SECURITY = {"--conf", "spark.authenticate=true",
+            "--conf", "spark.authenticate.secret=" + SECRET, "--conf", "spark.network.crypto.enabled=true"};
+
     @TempDir
     static Path work;
     static final List<Process> daemons = new ArrayList<>();
     static String master;
+    static int uiPort;
     static String metrics;
     static String data;
 
     @BeforeAll
     static void startMasterAndTwoWorkers() throws Exception {
         int port = freePort();
-        int uiPort = freePort();
+        uiPort = freePort();
         master = "spark://127.0.0.1:" + port;
         metrics = work.resolve("metrics").toString();
         data = Path.of(TestData.realData()).toAbsolutePath().toString(); // the driver's working directory varies
         daemons.add(sparkClass("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
                 "" + port, "--webui-port", "" + uiPort));
         for (int w = 1; w <= 2; w++) {
-            // 2 cores each: in cluster mode one worker also hosts the driver (1 core) beside an executor
-            daemons.add(sparkClass("worker" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                    "--cores", "2", "--memory", "3g", "--work-dir", work.resolve("worker" + w).toString(),
-                    "--webui-port", "0", master));
+            daemons.add(worker(w));
         }
-        awaitAliveWorkers(uiPort, 2);
+        awaitAliveWorkers(2);
     }
 
     @AfterAll
@@ -70,6 +77,13 @@ class StandaloneClusterIT {
             p.destroyForcibly();
         });
         Submit.killDescendants();
+    }
+
+    /** 2 cores each: in cluster mode one worker also hosts the driver (1 core) beside an executor. */
+    private static Process worker(int w) throws IOException {
+        return sparkClass("worker" + w + "-" + System.nanoTime(), "org.apache.spark.deploy.worker.Worker",
+                "--host", "127.0.0.1", "--cores", "2", "--memory", "3g", "--work-dir",
+                work.resolve("worker" + w).toString(), "--webui-port", "0", master);
     }
 
     private static int freePort() throws IOException {
@@ -85,11 +99,14 @@ class StandaloneClusterIT {
                 .redirectErrorStream(true).redirectOutput(work.resolve(name + ".log").toFile());
         pb.environment().put("SPARK_HOME", SparkHome.path().toString());
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        // the daemons share the applications' secret and encrypt too
+        pb.environment().put("SPARK_DAEMON_JAVA_OPTS", "-Dspark.authenticate=true -Dspark.authenticate.secret="
+                + SECRET + " -Dspark.network.crypto.enabled=true");
         return pb.start();
     }
 
-    /** Polls the master's status page until {@code n} workers have registered. */
-    private static void awaitAliveWorkers(int uiPort, int n) throws Exception {
+    /** Polls the master's status page until {@code n} workers are alive. */
+    private static void awaitAliveWorkers(int n) throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest status = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + uiPort + "/json/")).build();
         String body = "";
@@ -112,11 +129,17 @@ class StandaloneClusterIT {
                 .env("SPARK_LOCAL_IP", "127.0.0.1");
     }
 
-    private static Submit.Result train(String deployMode, String runId, String dataDir) throws Exception {
-        return submit().sparkOptions("--master", master, "--deploy-mode", deployMode, "--executor-cores", "1",
-                "--total-executor-cores", "2", "--executor-memory", "1g", "--driver-memory", "1g")
-                .run("train", "--workers", "2", "--epochs", "2", "--train-limit", "4096", "--test-limit", "1000",
-                        "--data", dataDir, "--metrics", metrics, "--run-id", runId);
+    private static Submit onCluster(String deployMode, String... more) {
+        Submit s = submit().sparkOptions("--master", master, "--deploy-mode", deployMode, "--executor-cores", "1",
+                "--total-executor-cores", "2", "--executor-memory", "1g", "--driver-memory", "1g",
+                // a barrier stage waiting for a replacement executor checks for free slots every second
+                "--conf", "spark.scheduler.barrier.maxConcurrentTasksCheck.interval=1s");
+        return s.sparkOptions(SECURITY).sparkOptions(more);
+    }
+
+    private static String[] train(String runId, String dataDir, int epochs, int trainLimit) {
+        return new String[]{"train", "--workers", "2", "--epochs", "" + epochs, "--train-limit", "" + trainLimit,
+                "--test-limit", "1000", "--data", dataDir, "--metrics", metrics, "--run-id", runId};
     }
 
     /** The drivers' {@code stdout} or {@code stderr} in cluster mode: DRIVER_ID/NAME in a worker's work directory. */
@@ -131,10 +154,54 @@ class StandaloneClusterIT {
         return sb.toString();
     }
 
+    /** The rows of a run as CSV lines "epoch,train_loss,train_acc,test_acc". */
+    private static List<String> curve(String runId) throws Exception {
+        Submit.Result r = submit().run("sql", "SELECT epoch, train_loss, train_acc, test_acc FROM metrics WHERE run_id"
+                + " = '" + runId + "' ORDER BY epoch", "--metrics", metrics, "--format", "csv");
+        return r.out().lines().skip(1).toList();
+    }
+
+    /** Waits until {@code runId}'s checkpoint of {@code epoch} exists (the epoch is over, the next under way). */
+    private static void awaitCheckpoint(String runId, int epoch, CompletableFuture<?> run) throws Exception {
+        Path checkpoint = Path.of(metrics, "models", runId, "checkpoints", String.format("epoch-%04d.zip", epoch));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (!Files.exists(checkpoint) && !run.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(Files.exists(checkpoint) && !run.isDone(), "run " + runId + " reached epoch " + (epoch + 1));
+    }
+
+    /** Waits until {@code p} computes (its CPU time grows by 150 ms within 300 ms). */
+    private static void awaitBusy(ProcessHandle p) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            Duration before = p.info().totalCpuDuration().orElse(Duration.ZERO);
+            Thread.sleep(300);
+            if (p.info().totalCpuDuration().orElse(Duration.ZERO).minus(before).toMillis() >= 150) {
+                return;
+            }
+        }
+        throw new AssertionError("the executor never got busy");
+    }
+
+    private static Optional<ProcessHandle> executorOf(Process worker) {
+        return worker.descendants().filter(p -> p.info().arguments().map(a -> String.join(" ", a))
+                .filter(a -> a.contains("CoarseGrainedExecutorBackend")).isPresent()).findFirst();
+    }
+
+    private static CompletableFuture<Submit.Result> inBackground(Submit s, String... args) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return s.run(args);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     @Test
     @Order(1)
-    void clientMode() throws Exception {
-        Submit.Result r = train("client", "standalone-client", data);
+    void clientModeAuthenticatedAndEncrypted() throws Exception {
+        Submit.Result r = onCluster("client").run(train("standalone-client", data, 2, 4096));
         assertEquals(0, r.exit(), r.both());
         assertTrue(r.out().contains("done: run standalone-client, 2 epochs"), r.out());
     }
@@ -142,7 +209,7 @@ class StandaloneClusterIT {
     @Test
     @Order(2)
     void clusterModeRunsTheDriverInAWorker() throws Exception {
-        Submit.Result r = train("cluster", "standalone-cluster", data);
+        Submit.Result r = onCluster("cluster").run(train("standalone-cluster", data, 2, 4096));
         String driver = driverLog("stdout");
         assertEquals(0, r.exit(), r.both() + "\n--- driver\n" + driver + driverLog("stderr"));
         assertTrue(r.err().contains("is FINISHED"), "spark-submit waited for the driver: " + r.err());
@@ -162,9 +229,70 @@ class StandaloneClusterIT {
     @Test
     @Order(4)
     void aFailedDriverInClusterModeIsANonZeroExit() throws Exception {
-        Submit.Result r = train("cluster", "standalone-failed", work.resolve("nowhere").toString());
+        Submit.Result r = onCluster("cluster").run(train("standalone-failed", work.resolve("nowhere").toString(),
+                2, 4096));
         assertNotEquals(0, r.exit(), "spark-submit itself exits 0 here; submit.sh reports the driver's state: "
                 + r.both());
         assertTrue(r.err().contains("is FAILED") || r.err().contains("is ERROR"), r.err());
+    }
+
+    @Test
+    @Order(5)
+    void aWorkerFailingInAnotherJvmIsRetriedToTheSameModel() throws Exception {
+        // the test's failure travels as a Spark setting to the executors: worker 1 fails in round 1 of attempt 1
+        Submit.Result r = onCluster("client", "--conf", "spark.sparkdropout.test.failWorker=1:1:0")
+                .run(train("standalone-injected", data, 2, 4096));
+        assertEquals(0, r.exit(), r.both());
+        assertTrue(r.err().contains("a worker failed in epoch 1") && r.err().contains("(attempt 2 of 4)"), r.err());
+        assertEquals(curve("standalone-client"), curve("standalone-injected"), "the same epochs as without it");
+    }
+
+    @Test
+    @Order(6)
+    void anExecutorKilledMidEpochIsReplacedAndTheEpochTrainedAgain() throws Exception {
+        Submit.Result reference = onCluster("client").run(train("standalone-reference", data, 3, 60000));
+        assertEquals(0, reference.exit(), reference.both());
+        CompletableFuture<Submit.Result> run = inBackground(onCluster("client"),
+                train("standalone-executor-lost", data, 3, 60000));
+        awaitCheckpoint("standalone-executor-lost", 1, run);
+        ProcessHandle executor = executorOf(daemons.get(2)).orElseThrow(() -> new AssertionError("no executor"));
+        awaitBusy(executor); // mid-epoch: computing, not between two stages
+        executor.destroyForcibly(); // SIGKILL, as the OOM killer or a lost container would
+        Submit.Result r = run.get(6, TimeUnit.MINUTES);
+        assertEquals(0, r.exit(), r.both());
+        assertTrue(r.err().matches("(?s).*a worker failed in epoch \\d \\(executor \\d+ on 127\\.0\\.0\\.1 lost.*"),
+                "one line names the lost executor: " + r.err());
+        assertEquals(curve("standalone-reference"), curve("standalone-executor-lost"),
+                "every epoch recorded, as if nothing happened");
+    }
+
+    @Test
+    @Order(7)
+    void aWorkerLostForGoodStopsTheJobWithOneLineAndResumeFinishesIt() throws Exception {
+        // 2 executors of 2 cores, one per worker, for 4 workers: no core is left over for a replacement
+        Submit s = submit().sparkOptions("--master", master, "--executor-cores", "2", "--total-executor-cores", "4",
+                "--executor-memory", "1g", "--conf", "spark.scheduler.barrier.maxConcurrentTasksCheck.interval=1s",
+                "--conf", "spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures=3").sparkOptions(SECURITY);
+        String[] args = {"train", "--workers", "4", "--epochs", "3", "--train-limit", "20000", "--test-limit", "1000",
+                "--data", data, "--metrics", metrics, "--run-id", "standalone-worker-lost"};
+        CompletableFuture<Submit.Result> run = inBackground(s, args);
+        awaitCheckpoint("standalone-worker-lost", 1, run);
+        Process lostWorker = daemons.remove(2);
+        lostWorker.descendants().forEach(ProcessHandle::destroyForcibly);
+        lostWorker.destroyForcibly();
+        Submit.Result r = run.get(6, TimeUnit.MINUTES);
+        assertNotEquals(0, r.exit(), r.both());
+        List<String> errors = r.err().lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(1, errors.size(), r.err());
+        assertTrue(errors.get(0).matches("error: epoch \\d of run standalone-worker-lost failed: executor \\d+ on"
+                + " 127\\.0\\.0\\.1 lost.*; epochs? 1(-\\d)? (is|are) recorded and saved, continue with \\./submit\\.sh train"
+                + " --resume standalone-worker-lost --metrics .* \\(full trace in .*\\.log\\)"), errors.get(0));
+
+        daemons.add(worker(2)); // the cluster is whole again
+        awaitAliveWorkers(2);
+        Submit.Result resumed = s.run("train", "--resume", "standalone-worker-lost", "--metrics", metrics);
+        assertEquals(0, resumed.exit(), resumed.both());
+        assertEquals(List.of(1, 2, 3), curve("standalone-worker-lost").stream()
+                .map(l -> Integer.parseInt(l.substring(0, l.indexOf(',')))).toList(), "one row per epoch");
     }
 }

@@ -31,7 +31,7 @@ class MetricsTableTest {
     static RunInfo run(String id) {
         TrainConfig c = TrainConfig.of(Map.of("run-id", id)).resolve(2, 2, 2, "x").withSyncFor(2, false);
         FashionMnist.Split s = new FashionMnist.Split("train", 3, new byte[3 * 784], new byte[3], "a", "b", false);
-        return new RunInfo(id, new Timestamp(0), c, "local[2]", 1, "app", "3.5.9", "0.1.0", "abc", s, s);
+        return new RunInfo(id, new Timestamp(0), c, "local[2]", 1, "app", "3.5.9", "0.1.0", "abc", s, s, "m/" + id);
     }
 
     static EvalResult eval() {
@@ -43,7 +43,7 @@ class MetricsTableTest {
 
     static void append(MetricsTable t, String id, int epoch) {
         EpochRecord e = new EpochRecord(epoch, 1.0 / epoch, 0.5, 0.6, 1.5, 0.2, 100, 1.2, new Timestamp(1000),
-                new Timestamp(2000));
+                new Timestamp(2000), "c/" + epoch);
         t.appendEpoch(MetricsSchema.epochRow(run(id), e), MetricsSchema.classRows(id, epoch, eval()), id, epoch);
     }
 

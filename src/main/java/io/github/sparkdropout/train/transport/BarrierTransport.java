@@ -11,8 +11,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.dataset.DataSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
@@ -32,13 +30,14 @@ import java.util.List;
  * with {@code Thread.sleep(1000)}, so each round would cost a second (measured: 12.8 s epochs instead of 1-2 s).
  */
 public final class BarrierTransport implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(BarrierTransport.class);
-
     private final SparkInternals.DriverEndpoint endpoint;
     private final RoundListener listener;
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
 
-    /** Registers the averaging endpoint {@code name} in the driver; {@link #close} removes it. */
+    /**
+     * Registers the averaging endpoint {@code name} in the driver; {@link #close} removes it. {@code listener} is
+     * called from Spark's RPC thread before the workers get their mean: it must not throw.
+     */
     public BarrierTransport(String name, RoundListener listener) {
         this.listener = listener;
         RoundCollector collector = new RoundCollector(this::roundAveraged);
@@ -63,11 +62,7 @@ public final class BarrierTransport implements AutoCloseable {
     private void roundAveraged(int round, long examples) {
         long[] p = progress;
         p[2] += examples;
-        try {
-            listener.roundDone(round + 1, (int) p[0], p[2], p[1]);
-        } catch (RuntimeException e) { // progress reporting must never leave the workers without their mean
-            LOG.warn("progress report failed: {}", e.toString());
-        }
+        listener.roundDone(round + 1, (int) p[0], p[2], p[1]);
     }
 
     /** One epoch of {@code rounds} rounds from {@code start} as one barrier stage; returns the final mean. */

@@ -5,12 +5,12 @@ import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.Replica;
 import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.train.aggregate.Contribution;
+import org.apache.spark.TaskContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.Arrays;
 
 /**
  * One worker's training inside an executor task: its partition's shard (resident, cached by Spark) and its cached
@@ -29,8 +29,11 @@ public final class ResidentWorker {
         this.spec = spec;
         this.partition = partition;
         this.shard = shard;
-        this.replica = ReplicaCache.acquire(spec.replicaKey() + partition, spec.networkJson().value(), params,
-                spec.threads());
+        // a speculative copy of a task (attempt > 0, jobs mode only) must not share the original's replica
+        TaskContext task = TaskContext.get();
+        int attempt = task == null ? 0 : task.attemptNumber();
+        this.replica = ReplicaCache.acquire(spec.replicaKey() + partition + (attempt == 0 ? "" : "#" + attempt),
+                spec.networkJson().value(), params, spec.threads());
         this.step = replica.step(spec.step());
     }
 
@@ -44,13 +47,13 @@ public final class ResidentWorker {
     }
 
     /** True if this worker's shard has minibatches left for {@code round}. */
-    public boolean hasWork(int round) {
+    private boolean hasWork(int round) {
         return (long) round * spec.frequency() * spec.batch() < shard.numExamples();
     }
 
     /** Round {@code round}'s steps from the replica's current parameters; what this worker brings to the average. */
     public Contribution trainRound(int round) {
-        FaultInjection.check(spec.attempt(), partition, round);
+        FaultInjection.check(spec.attempt(), partition, round, spec.epoch() + 1);
         if (!hasWork(round)) {
             return Contribution.none();
         }
@@ -62,13 +65,13 @@ public final class ResidentWorker {
         INDArray labels = shard.getLabels();
         int steps = 0;
         long examples = 0;
-        for (int s = 0, from = round * spec.frequency() * spec.batch(); s < spec.frequency() && from < n;
-             s++, from += spec.batch()) {
-            int to = Math.min(n, from + spec.batch());
-            INDArray[] xy = replica.gather(features, labels, Arrays.copyOfRange(perm, from, to));
-            spec.stats().add(step.step(net, xy[0], xy[1]), to - from);
+        int first = round * spec.frequency();
+        for (int k = first; k < first + spec.frequency() && k < EpochOrder.minibatches(n, spec.batch()); k++) {
+            int[] idx = EpochOrder.minibatch(perm, k, spec.batch());
+            INDArray[] xy = replica.gather(features, labels, idx);
+            spec.stats().add(step.step(net, xy[0], xy[1]), idx.length);
             steps++;
-            examples += to - from;
+            examples += idx.length;
         }
         return new Contribution(ParamVectors.get(net), steps, examples);
     }

@@ -1,0 +1,200 @@
+package io.github.sparkdropout.checkpoint;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A run's saved networks, next to the metrics tables on any Hadoop filesystem:
+ * <pre>
+ *   METRICS/models/RUN_ID/model.zip                      the final network
+ *   METRICS/models/RUN_ID/checkpoints/epoch-NNNN.zip     the network after epoch NNNN, and what it takes to go on
+ * </pre>
+ * Every file is a DL4J {@code ModelSerializer} zip (configuration + parameters, loadable with
+ * {@code MultiLayerNetwork.load}); a checkpoint adds one entry, {@value #STATE_ENTRY}, that DL4J ignores. Files are
+ * published atomically: written under {@code models/_staging/} and renamed into place, so a reader (or a resumed
+ * run) never sees half a file. They get the filesystem's default permissions under the user's umask.
+ */
+public final class RunStore {
+    public static final String STATE_ENTRY = "sparkdropout-checkpoint.properties";
+    private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d{4,})\\.zip");
+
+    private final FileSystem fs;
+    private final FileContext files; // renames that replace atomically
+    private final Path models;
+
+    /** The store under the metrics location {@code metricsRoot}. */
+    public RunStore(Configuration hadoop, String metricsRoot) {
+        this.models = new Path(metricsRoot, "models");
+        try {
+            this.fs = models.getFileSystem(hadoop);
+            this.files = FileContext.getFileContext(fs.getUri(), hadoop);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open " + models, e);
+        }
+    }
+
+    /** A checkpoint as read back: after which epoch, the state recorded with it, and the network. */
+    public record Saved(int epoch, Map<String, String> state, MultiLayerNetwork network) {
+    }
+
+    public Path modelPath(String runId) {
+        return new Path(new Path(models, runId), "model.zip");
+    }
+
+    public Path checkpointPath(String runId, int epoch) {
+        return new Path(new Path(models, runId + "/checkpoints"), String.format("epoch-%04d.zip", epoch));
+    }
+
+    /** Publishes the run's final network. */
+    public void publishModel(String runId, MultiLayerNetwork network) {
+        publish(modelPath(runId), zip(network, null));
+    }
+
+    /** Publishes the checkpoint of {@code runId} after {@code epoch}: {@code network} and {@code state}. */
+    public void publishCheckpoint(String runId, int epoch, MultiLayerNetwork network, Map<String, String> state) {
+        Map<String, String> all = new TreeMap<>(state);
+        all.put("epoch", Integer.toString(epoch));
+        all.put("run-id", runId);
+        publish(checkpointPath(runId, epoch), zip(network, all));
+    }
+
+    /** The last epoch with a checkpoint, if any. */
+    public OptionalInt lastCheckpoint(String runId) {
+        try {
+            FileStatus[] files = fs.globStatus(new Path(new Path(models, runId + "/checkpoints"), "epoch-*.zip"));
+            int last = -1;
+            for (FileStatus f : files == null ? new FileStatus[0] : files) {
+                Matcher m = CHECKPOINT.matcher(f.getPath().getName());
+                if (m.matches()) {
+                    last = Math.max(last, Integer.parseInt(m.group(1)));
+                }
+            }
+            return last < 0 ? OptionalInt.empty() : OptionalInt.of(last);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the checkpoints of run " + runId + " in " + models, e);
+        }
+    }
+
+    /** Reads the checkpoint of {@code runId} after {@code epoch}. */
+    public Saved checkpoint(String runId, int epoch) {
+        Path path = checkpointPath(runId, epoch);
+        byte[] bytes = read(path);
+        Properties state = new Properties();
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(bytes))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                if (e.getName().equals(STATE_ENTRY)) {
+                    state.load(new java.io.InputStreamReader(zip, StandardCharsets.UTF_8));
+                }
+            }
+            if (state.isEmpty()) {
+                throw new IllegalStateException(path + " is not a checkpoint of this job (no " + STATE_ENTRY + ")");
+            }
+            Map<String, String> map = new TreeMap<>();
+            state.stringPropertyNames().forEach(k -> map.put(k, state.getProperty(k)));
+            return new Saved(epoch, map, ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes),
+                    false));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the checkpoint " + path, e);
+        }
+    }
+
+    /** Reads a saved network (a final model or a checkpoint). */
+    public MultiLayerNetwork network(Path path) {
+        try {
+            return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(read(path)), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the network " + path, e);
+        }
+    }
+
+    public boolean exists(Path path) {
+        try {
+            return fs.exists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot look for " + path, e);
+        }
+    }
+
+    private byte[] read(Path path) {
+        try (InputStream in = fs.open(path)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path, e);
+        }
+    }
+
+    /** DL4J's zip of {@code network} (no updater state: plain SGD has none), plus our state entry if any. */
+    static byte[] zip(MultiLayerNetwork network, Map<String, String> state) {
+        try {
+            ByteArrayOutputStream dl4j = new ByteArrayOutputStream();
+            ModelSerializer.writeModel(network, dl4j, false);
+            if (state == null) {
+                return dl4j.toByteArray();
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream(dl4j.size() + 4096);
+            try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(dl4j.toByteArray()));
+                 ZipOutputStream zip = new ZipOutputStream(out)) {
+                for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                    zip.putNextEntry(new ZipEntry(e.getName()));
+                    in.transferTo(zip);
+                    zip.closeEntry();
+                }
+                Properties p = new Properties();
+                p.putAll(state);
+                zip.putNextEntry(new ZipEntry(STATE_ENTRY));
+                ByteArrayOutputStream text = new ByteArrayOutputStream();
+                p.store(new java.io.OutputStreamWriter(text, StandardCharsets.UTF_8), "sparkdropout checkpoint");
+                zip.write(text.toByteArray());
+                zip.closeEntry();
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialise the network", e);
+        }
+    }
+
+    /** Writes {@code bytes} under models/_staging/, then renames it to {@code target} in one step. */
+    private void publish(Path target, byte[] bytes) {
+        Path staging = new Path(models, "_staging/" + UUID.randomUUID() + ".zip");
+        try {
+            try (FSDataOutputStream out = fs.create(staging, false)) {
+                out.write(bytes);
+            }
+            fs.mkdirs(target.getParent());
+            // replaces a model.zip when a completed run is continued for more epochs
+            files.rename(fs.makeQualified(staging), fs.makeQualified(target), Options.Rename.OVERWRITE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot publish " + target, e);
+        } finally {
+            try {
+                fs.delete(staging, false);
+            } catch (IOException ignored) {
+                // a leftover staging file is invisible to readers
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package io.github.sparkdropout.job;
+
+import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.MnistFrames;
+import io.github.sparkdropout.data.Shards;
+import io.github.sparkdropout.model.ParamVectors;
+import io.github.sparkdropout.replica.ReplicaCache;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code predict}: a saved run's network scores images on the executors and the predictions are written as
+ * Parquet: one row per image with its index, its label and the label's class name when known, the predicted class
+ * and its name, and the ten class probabilities. The images are Fashion-MNIST IDX files (a directory, as {@code train} reads) or a
+ * Parquet table with a {@code features} vector column of 784 values in [0, 1] (and, optionally, {@code label}).
+ */
+public final class PredictJob {
+    public static final StructType SCHEMA = new StructType()
+            .add("run_id", DataTypes.StringType, false)
+            .add("epoch", DataTypes.IntegerType, false)
+            .add("index", DataTypes.LongType, false)
+            .add("label", DataTypes.IntegerType, true)
+            .add("label_name", DataTypes.StringType, true)
+            .add("prediction", DataTypes.IntegerType, false)
+            .add("class_name", DataTypes.StringType, false)
+            .add("probabilities", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+
+    /** What was written. */
+    public record Result(String runId, int epoch, String out, long rows, long labelled, long correct) {
+    }
+
+    private final SparkSession spark;
+
+    public PredictJob(SparkSession spark) {
+        this.spark = spark;
+    }
+
+    /**
+     * @param epoch null: the run's last saved epoch
+     * @param split {@code test} or {@code train}: which IDX files of a directory to score
+     * @param limit score only the first N images (0: all)
+     */
+    public Result run(String metrics, String runId, Integer epoch, String data, String split, int limit,
+                      String out) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        requireAbsent(out, hadoop);
+        SavedRun saved = SavedRun.load(new RunStore(hadoop, metrics), metrics, runId, epoch);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Scorer scorer = new Scorer(runId, saved.epoch(), jsc.broadcast(saved.network().getLayerWiseConfigurations()
+                .toJson()), jsc.broadcast(ParamVectors.get(saved.network())),
+                saved.setting(TrainConfig.THREADS_PER_WORKER, Map.of()));
+        JavaRDD<Row> rows;
+        if (isParquet(data, hadoop)) {
+            Dataset<Row> frame = spark.read().parquet(data);
+            if (!List.of(frame.columns()).contains("features")) {
+                throw new DataException(data + ": no 'features' column (a vector of 784 pixel values in [0, 1])");
+            }
+            boolean labelled = List.of(frame.columns()).contains("label");
+            Dataset<Row> input = labelled ? frame.select("features", "label") : frame.select("features");
+            if (limit > 0) {
+                input = input.limit(limit);
+            }
+            rows = input.javaRDD().zipWithIndex().mapPartitions(scorer::scoreRows);
+        } else {
+            String prefix = split.equals("train") ? "train" : "t10k";
+            FashionMnist.Split images = FashionMnist.forScoring(data, prefix, limit, hadoop);
+            int partitions = Math.max(1, Math.min(spark.sparkContext().defaultParallelism(), images.count()));
+            int n = images.count();
+            rows = MnistFrames.chunks(spark, images, partitions, null).mapPartitionsWithIndex(
+                    (p, chunks) -> scorer.scoreChunks((long) p * n / partitions, chunks), true);
+        }
+        Dataset<Row> predictions = spark.createDataFrame(rows, SCHEMA).cache();
+        try {
+            predictions.write().parquet(out);
+            Row counts = predictions.selectExpr("count(*)", "count(label)",
+                    "coalesce(sum(CAST(label = prediction AS INT)), 0)").first();
+            return new Result(runId, saved.epoch(), out, counts.getLong(0), counts.getLong(1), counts.getLong(2));
+        } finally {
+            predictions.unpersist();
+            scorer.release();
+        }
+    }
+
+    private static void requireAbsent(String out, Configuration hadoop) {
+        try {
+            Path p = new Path(out);
+            if (p.getFileSystem(hadoop).exists(p)) {
+                throw new ConfigException("--out " + out + " exists already; predictions never overwrite earlier"
+                        + " results: choose another --out");
+            }
+        } catch (IOException e) {
+            throw new ConfigException("--out " + out + ": cannot be checked: " + e.getMessage());
+        }
+    }
+
+    /** A Parquet file, or a directory holding Parquet files (as Spark writes them). */
+    private static boolean isParquet(String data, Configuration hadoop) {
+        try {
+            Path p = new Path(data);
+            FileSystem fs = p.getFileSystem(hadoop);
+            if (!fs.exists(p)) {
+                throw new DataException(data + ": not found");
+            }
+            if (fs.getFileStatus(p).isFile()) {
+                return data.endsWith(".parquet");
+            }
+            FileStatus[] parquet = fs.globStatus(new Path(p, "*.parquet"));
+            return parquet != null && parquet.length > 0;
+        } catch (IOException e) {
+            throw new DataException(data + ": cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** The network on the executors: cached replicas set to the saved parameters, in inference mode. */
+    private record Scorer(String runId, int epoch, Broadcast<String> networkJson, Broadcast<float[]> params,
+                          int threads) implements Serializable {
+        private static final int BATCH = 2048;
+
+        MultiLayerNetwork network() {
+            return ReplicaCache.acquire("predict-" + runId + "-" + epoch + "/"
+                    + org.apache.spark.TaskContext.getPartitionId(), networkJson.value(), params.value(), threads)
+                    .net();
+        }
+
+        void release() {
+            ReplicaCache.evict("predict-" + runId + "-" + epoch + "/");
+            networkJson.destroy();
+            params.destroy();
+        }
+
+        Iterator<Row> scoreChunks(long offset, Iterator<MnistFrames.Chunk> chunks) {
+            List<Row> out = new ArrayList<>();
+            MultiLayerNetwork net = network();
+            long index = offset;
+            while (chunks.hasNext()) {
+                MnistFrames.Chunk c = chunks.next();
+                INDArray probabilities = net.output(Shards.features(c.pixels(), c.count()), false);
+                for (int i = 0; i < c.count(); i++) {
+                    out.add(row(index++, c.labels()[i] == FashionMnist.UNKNOWN_LABEL ? null : (int) c.labels()[i],
+                            probabilities.getRow(i).toDoubleVector()));
+                }
+            }
+            return out.iterator();
+        }
+
+        Iterator<Row> scoreRows(Iterator<Tuple2<Row, Long>> input) {
+            List<Row> out = new ArrayList<>();
+            MultiLayerNetwork net = network();
+            List<Tuple2<Row, Long>> batch = new ArrayList<>(BATCH);
+            while (input.hasNext()) {
+                batch.add(input.next());
+                if (batch.size() == BATCH || !input.hasNext()) {
+                    float[] x = new float[batch.size() * FashionMnist.PIXELS];
+                    for (int i = 0; i < batch.size(); i++) {
+                        Vector v = (Vector) batch.get(i)._1().get(0);
+                        if (v == null || v.size() != FashionMnist.PIXELS) {
+                            throw new DataException("row " + batch.get(i)._2() + ": 'features' must be a vector of "
+                                    + FashionMnist.PIXELS + " values, got " + (v == null ? "null" : v.size()));
+                        }
+                        for (int j = 0; j < FashionMnist.PIXELS; j++) {
+                            x[i * FashionMnist.PIXELS + j] = (float) v.apply(j);
+                        }
+                    }
+                    INDArray probabilities = net.output(Nd4j.create(x, new long[]{batch.size(),
+                            FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT), false);
+                    for (int i = 0; i < batch.size(); i++) {
+                        Row r = batch.get(i)._1();
+                        Integer label = r.length() > 1 && !r.isNullAt(1) ? (int) ((Number) r.get(1)).doubleValue()
+                                : null;
+                        out.add(row(batch.get(i)._2(), label, probabilities.getRow(i).toDoubleVector()));
+                    }
+                    batch.clear();
+                }
+            }
+            return out.iterator();
+        }
+
+        private Row row(long index, Integer label, double[] p) {
+            int best = 0;
+            for (int c = 1; c < p.length; c++) {
+                if (p[c] > p[best]) {
+                    best = c;
+                }
+            }
+            Double[] boxed = new Double[p.length];
+            for (int c = 0; c < p.length; c++) {
+                boxed[c] = p[c];
+            }
+            String labelName = label == null || label < 0 || label >= FashionMnist.CLASSES ? null
+                    : FashionMnist.CLASS_NAMES.get(label);
+            return RowFactory.create(runId, epoch, index, label, labelName, best, FashionMnist.CLASS_NAMES.get(best),
+                    boxed);
+        }
+    }
+}

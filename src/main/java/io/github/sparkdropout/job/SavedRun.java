@@ -1,0 +1,40 @@
+package io.github.sparkdropout.job;
+
+import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.Param;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * A trained run as its checkpoints saved it: the network after one epoch and the settings it was trained with,
+ * found under a metrics location. What {@code evaluate} and {@code predict} start from.
+ */
+record SavedRun(String runId, int epoch, MultiLayerNetwork network, Map<String, String> settings) {
+    /** Run {@code runId} after {@code epoch} (null: its last checkpoint) under the metrics location {@code metrics}. */
+    static SavedRun load(RunStore store, String metrics, String runId, Integer epoch) {
+        OptionalInt last = store.lastCheckpoint(runId);
+        if (last.isEmpty()) {
+            throw new ConfigException("run '" + runId + "' has no saved model in " + metrics + "/models/" + runId
+                    + " (check --run-id and --metrics)");
+        }
+        int e = epoch == null ? last.getAsInt() : epoch;
+        if (e < 1 || !store.exists(store.checkpointPath(runId, e))) {
+            throw new ConfigException("run '" + runId + "' has no checkpoint of epoch " + e + " (epochs 1-"
+                    + last.getAsInt() + " are saved)");
+        }
+        RunStore.Saved saved = store.checkpoint(runId, e);
+        return new SavedRun(runId, e, saved.network(), Checkpoints.settings(saved));
+    }
+
+    /** The setting {@code p} the run was trained with, unless {@code overrides} gives it. */
+    <T> T setting(Param<T> p, Map<String, String> overrides) {
+        String raw = overrides.getOrDefault(p.name(), settings.get(p.name()));
+        if (raw == null) {
+            throw new IllegalStateException("the checkpoint of run " + runId + " records no --" + p.name());
+        }
+        return p.parse(raw);
+    }
+}
