@@ -148,6 +148,17 @@ case "$master" in local*) ;; *)
     key=${line%%=*}
     [ -n "$(setting "$key")" ] || spark_opts+=(--conf "$line")
   done < conf/cluster.conf
+  if [ "${SPARKDROPOUT_GPU:-0}" = 1 ]; then # GPU executors (a CUDA build): conf/gpu.conf, and the discovery script
+    while IFS= read -r line; do
+      case "$line" in ''|'#'*) continue ;; esac
+      [ -n "$(setting "${line%%=*}")" ] || spark_opts+=(--conf "$line")
+    done < conf/gpu.conf
+    if g=$(given spark.files --files); then
+      spark_opts[${g%%:*}]="${spark_opts[${g%%:*}]},$here/conf/gpu-discovery.sh"
+    else
+      spark_opts+=(--files "$here/conf/gpu-discovery.sh")
+    fi
+  fi
   # ND4J checks the process's resident memory against JavaCPP's maxphysicalbytes before it allocates: at the
   # container's size it fails with "Physical memory usage is too high" instead of being killed by YARN
   executor_mb=$(mb "$(setting spark.executor.memory --executor-memory)")

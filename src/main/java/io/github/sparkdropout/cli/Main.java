@@ -3,9 +3,11 @@ package io.github.sparkdropout.cli;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.job.JobFailure;
+import io.github.sparkdropout.model.Nd4jBackends;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
+import java.util.Set;
 
 /**
  * Entry point of {@code submit.sh} / {@code spark-submit}: {@code COMMAND [options]}. A bad setting or bad input
@@ -66,6 +68,9 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         try {
+            if (Set.of("train", "evaluate", "predict").contains(argv[0]) && !Arrays.asList(rest).contains("--help")) {
+                Nd4jBackends.requireUsable(); // before Spark starts: a CUDA build without a GPU stops here
+            }
             switch (argv[0]) {
                 case "train":
                     return new Outcome(TrainCommand.run(rest), null);

@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.model.Nd4jBackends;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
@@ -40,6 +41,7 @@ public final class EvaluateJob {
      * @param overrides --data and --test-limit instead of the run's own
      */
     public Result run(String metrics, String runId, Integer epoch, Map<String, String> overrides) {
+        Nd4jBackends.requireUsable();
         RunStore store = new RunStore(spark.sparkContext().hadoopConfiguration(), metrics);
         SavedRun saved = SavedRun.load(store, metrics, runId, epoch);
         String data = saved.setting(TrainConfig.DATA, overrides);

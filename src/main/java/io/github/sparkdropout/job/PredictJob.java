@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.model.Nd4jBackends;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
@@ -70,6 +71,7 @@ public final class PredictJob {
      */
     public Result run(String metrics, String runId, Integer epoch, String data, String split, int limit,
                       String out) {
+        Nd4jBackends.requireUsable();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         requireAbsent(out, hadoop);
         SavedRun saved = SavedRun.load(new RunStore(hadoop, metrics), metrics, runId, epoch);

@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.model.Nd4jBackends;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
@@ -87,6 +88,7 @@ public final class TrainJob {
 
     /** Trains and records the new run {@code parsed} describes; returns the trained network. */
     public MultiLayerNetwork run(TrainConfig parsed) {
+        Nd4jBackends.requireUsable();
         SparkContext sc = spark.sparkContext();
         TrainConfig base = resolve(sc, parsed, generatedRunId(sc));
         MetricsTable table = new MetricsTable(spark, base.metrics());
@@ -109,6 +111,7 @@ public final class TrainJob {
      * settings otherwise; see {@link TrainConfig#resumed}); returns the trained network.
      */
     public MultiLayerNetwork resume(String runId, Map<String, String> given) {
+        Nd4jBackends.requireUsable();
         String metrics = given.getOrDefault(TrainConfig.METRICS.name(),
                 TrainConfig.defaults().get(TrainConfig.METRICS.name()));
         MetricsTable table = new MetricsTable(spark, metrics);

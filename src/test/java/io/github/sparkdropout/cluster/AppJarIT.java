@@ -58,13 +58,18 @@ class AppJarIT {
     }
 
     @Test
-    void carriesTheJobAndTheNd4jBackendForLinuxX8664() throws IOException {
+    void carriesTheJobAndTheNd4jBackendOfItsBuildForLinuxX8664() throws IOException {
         try (JarFile j = new JarFile(appJar().toFile())) {
             assertNotNull(j.getEntry("io/github/sparkdropout/cli/Main.class"));
-            assertNotNull(j.getEntry("org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu.so"));
-            assertNotNull(j.getEntry("org/bytedeco/openblas/linux-x86_64/libopenblas.so.0"));
+            boolean cuda = io.github.sparkdropout.model.Nd4jBackends.cudaBuild();
+            assertNotNull(j.getEntry(cuda ? "org/nd4j/linalg/jcublas/bindings/linux-x86_64/libnd4jcuda.so"
+                    : "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu.so"));
+            if (!cuda) {
+                assertNotNull(j.getEntry("org/bytedeco/openblas/linux-x86_64/libopenblas.so.0"));
+            }
             assertTrue(new String(j.getInputStream(j.getEntry("META-INF/services/org.nd4j.linalg.factory.Nd4jBackend"))
-                    .readAllBytes()).contains("CpuBackend"), "ND4J finds its backend through the merged service file");
+                    .readAllBytes()).contains(cuda ? "JCublasBackend" : "CpuBackend"),
+                    "ND4J finds its backend through the merged service file");
             assertEquals("io.github.sparkdropout.cli.Main", j.getManifest().getMainAttributes().getValue("Main-Class"));
         }
         System.out.printf("application jar: %s, %.1f MB%n", appJar().getFileName(), Files.size(appJar()) / 1e6);
