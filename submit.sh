@@ -70,8 +70,8 @@ fi
 
 # ---- data: fetch the default data set on first use
 if [ "$command" = train ]; then
-  custom_data=false
-  for a in "${@:2}"; do case "$a" in --data|--data=*) custom_data=true ;; esac; done
+  custom_data=false # a resumed run reads the data it recorded
+  for a in "${@:2}"; do case "$a" in --data|--data=*|--resume|--resume=*) custom_data=true ;; esac; done
   if ! $custom_data && [ ! -f data/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     bash data/fetch.sh >&2 || die "could not obtain Fashion-MNIST (see data/README.md)"
   fi
@@ -156,7 +156,8 @@ case "$master" in local*) ;; *)
     if g=$(given spark.files --files); then
       spark_opts[${g%%:*}]="${spark_opts[${g%%:*}]},$here/conf/gpu-discovery.sh"
     else
-      spark_opts+=(--files "$here/conf/gpu-discovery.sh")
+      files=$(setting spark.files)
+      spark_opts+=(--files "${files:+$files,}$here/conf/gpu-discovery.sh")
     fi
   fi
   # ND4J checks the process's resident memory against JavaCPP's maxphysicalbytes before it allocates: at the
@@ -186,8 +187,8 @@ if [ -n "$spark_submit" ]; then
   extra=(--conf "spark.sparkdropout.gitCommit=$git_commit")
   case " ${spark_opts[*]-} " in *" --master"*) ;; *) extra+=(--master "$master") ;; esac
   if [ "$deploy_mode" = client ]; then
-    case " ${spark_opts[*]-} " in *" --driver-java-options"*) ;; *)
-      extra+=(--driver-java-options "-Dlog4j2.configurationFile=file:$log_conf -Dsparkdropout.logFile=$log_file ${jit_opts[*]-}") ;; esac
+    prepend_java_options spark.driver.extraJavaOptions --driver-java-options \
+      "-Dlog4j2.configurationFile=file:$log_conf -Dsparkdropout.logFile=$log_file${jit_opts[*]:+ ${jit_opts[*]}}"
     case "$master" in local*)
       case " ${spark_opts[*]-} " in *" --driver-memory"*) ;; *) extra+=(--driver-memory 6g) ;; esac ;;
     esac

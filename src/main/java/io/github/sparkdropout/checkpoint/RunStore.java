@@ -7,6 +7,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.FsPermission;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -35,23 +36,28 @@ import java.util.zip.ZipOutputStream;
  * </pre>
  * Every file is a DL4J {@code ModelSerializer} zip (configuration + parameters, loadable with
  * {@code MultiLayerNetwork.load}); a checkpoint adds one entry, {@value #STATE_ENTRY}, that DL4J ignores. Files are
- * published atomically: written under {@code models/_staging/} and renamed into place, so a reader (or a resumed
- * run) never sees half a file. They get the filesystem's default permissions under the user's umask.
+ * published by a rename: written under {@code models/_staging/} and renamed into place, so a reader (or a resumed
+ * run) never sees half a file. They get the filesystem's default permissions under Hadoop's umask
+ * ({@code fs.permissions.umask-mode}, 022 by default), and are never writable by others whatever it is.
  */
 public final class RunStore {
     public static final String STATE_ENTRY = "sparkdropout-checkpoint.properties";
     private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d{4,})\\.zip");
 
     private final FileSystem fs;
-    private final FileContext files; // renames that replace atomically
+    private final FileContext files; // renames that replace atomically; null where the filesystem has none
+    private final FsPermission permission;
     private final Path models;
+    private static final FsPermission NOT_WRITABLE_BY_OTHERS = new FsPermission((short) 0002);
 
     /** The store under the metrics location {@code metricsRoot}. */
     public RunStore(Configuration hadoop, String metricsRoot) {
         this.models = new Path(metricsRoot, "models");
         try {
             this.fs = models.getFileSystem(hadoop);
-            this.files = FileContext.getFileContext(fs.getUri(), hadoop);
+            this.files = fileContext(fs, hadoop);
+            this.permission = FsPermission.getFileDefault().applyUMask(FsPermission.getUMask(hadoop))
+                    .applyUMask(NOT_WRITABLE_BY_OTHERS);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open " + models, e);
         }
@@ -147,6 +153,15 @@ public final class RunStore {
         }
     }
 
+    /** The FileContext of {@code fs} (HDFS, local, ...), or null for filesystems that have none (e.g. gs://). */
+    private static FileContext fileContext(FileSystem fs, Configuration hadoop) {
+        try {
+            return FileContext.getFileContext(fs.getUri(), hadoop);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** DL4J's zip of {@code network} (no updater state: plain SGD has none), plus our state entry if any. */
     static byte[] zip(MultiLayerNetwork network, Map<String, String> state) {
         try {
@@ -181,12 +196,21 @@ public final class RunStore {
     private void publish(Path target, byte[] bytes) {
         Path staging = new Path(models, "_staging/" + UUID.randomUUID() + ".zip");
         try {
-            try (FSDataOutputStream out = fs.create(staging, false)) {
+            try (FSDataOutputStream out = fs.create(staging, permission, false, 1 << 16,
+                    fs.getDefaultReplication(staging), fs.getDefaultBlockSize(staging), null)) {
                 out.write(bytes);
             }
             fs.mkdirs(target.getParent());
-            // replaces a model.zip when a completed run is continued for more epochs
-            files.rename(fs.makeQualified(staging), fs.makeQualified(target), Options.Rename.OVERWRITE);
+            // replaces a model.zip when a completed run is continued for more epochs: in one step where the
+            // filesystem can (HDFS), else by delete and rename
+            if (files != null) {
+                files.rename(fs.makeQualified(staging), fs.makeQualified(target), Options.Rename.OVERWRITE);
+            } else {
+                fs.delete(target, false);
+                if (!fs.rename(staging, target)) {
+                    throw new IOException("rename to " + target + " failed");
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot publish " + target, e);
         } finally {

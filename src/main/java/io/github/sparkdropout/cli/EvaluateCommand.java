@@ -41,8 +41,9 @@ final class EvaluateCommand {
         try {
             EvaluateJob.Result r = new EvaluateJob(spark).run(metrics, runId, epoch, overrides);
             System.out.printf("run %s, epoch %d, data %s: test acc %.4f on %d examples%s%n", r.runId(), r.epoch(),
-                    r.data(), r.eval().accuracy(), r.eval().examples(), Double.isNaN(r.recordedTestAcc())
-                            ? " (no recorded row to compare)"
+                    r.data(), r.eval().accuracy(), r.eval().examples(), !r.runsOwnData()
+                            ? " (not the test files the run was evaluated on: nothing to compare)"
+                            : Double.isNaN(r.recordedTestAcc()) ? " (no recorded row to compare)"
                             : String.format(" (recorded in training: %.4f%s)", r.recordedTestAcc(),
                             r.recordedTestAcc() == r.eval().accuracy() ? ", equal" : ", differs"));
             for (int c = 0; c < FashionMnist.CLASSES; c++) {

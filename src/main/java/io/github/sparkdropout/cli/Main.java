@@ -91,7 +91,7 @@ public final class Main {
         } catch (ConfigException | DataException e) {
             System.err.println("error: " + e.getMessage());
             return new Outcome(2, e.getMessage());
-        } catch (RuntimeException | Error e) { // not the user's input: one line here, the trace in the log
+        } catch (Exception | Error e) { // not the user's input (Spark's own are checked, undeclared): one line here
             String summary = e instanceof JobFailure ? e.getMessage() : argv[0] + " failed: "
                     + JobFailure.rootMessage(e);
             System.err.println("error: " + summary + " (full trace in " + logTrace(summary, e) + ")");

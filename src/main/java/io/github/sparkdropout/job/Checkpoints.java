@@ -16,6 +16,8 @@ import java.util.Map;
  */
 final class Checkpoints {
     private static final String SETTING = "setting.";
+    /** The Spark application that wrote the checkpoint: a rerun of the same application continues the run. */
+    static final String APP_ID = "app-id";
 
     private Checkpoints() {
     }
@@ -24,6 +26,7 @@ final class Checkpoints {
         Map<String, String> state = new LinkedHashMap<>();
         run.config().toFlags().forEach((flag, value) -> state.put(SETTING + flag, value));
         state.put("run-started-at", Long.toString(run.startedAt().getTime()));
+        state.put(APP_ID, run.appId());
         state.put("train-images-sha256", run.train().imagesSha256());
         state.put("train-labels-sha256", run.train().labelsSha256());
         state.put("test-images-sha256", run.test().imagesSha256());

@@ -26,8 +26,12 @@ import static org.apache.spark.sql.functions.col;
  * run evaluated it (same data, same partitions, inference mode), so the accuracy equals the recorded one.
  */
 public final class EvaluateJob {
-    /** The evaluation, and the test accuracy the run recorded for that epoch (NaN if the table has no row). */
-    public record Result(String runId, int epoch, String data, EvalResult eval, double recordedTestAcc) {
+    /**
+     * The evaluation; whether its test files are the run's own (same SHA-256); and the test accuracy the run
+     * recorded for that epoch (NaN if the table has no row).
+     */
+    public record Result(String runId, int epoch, String data, EvalResult eval, boolean runsOwnData,
+                         double recordedTestAcc) {
     }
 
     private final SparkSession spark;
@@ -47,6 +51,8 @@ public final class EvaluateJob {
         String data = saved.setting(TrainConfig.DATA, overrides);
         FashionMnist.Split test = FashionMnist.test(data, saved.setting(TrainConfig.TEST_LIMIT, overrides),
                 spark.sparkContext().hadoopConfiguration());
+        boolean sameData = test.imagesSha256().equals(saved.state().get("test-images-sha256"))
+                && test.labelsSha256().equals(saved.state().get("test-labels-sha256"));
         int workers = saved.setting(TrainConfig.WORKERS, Map.of());
         JavaRDD<DataSet> shards = Shards.of(MnistFrames.chunks(spark, test, Math.min(workers, test.count()), null),
                 "test");
@@ -56,7 +62,8 @@ public final class EvaluateJob {
                 saved.setting(TrainConfig.THREADS_PER_WORKER, Map.of()));
         try {
             EvalResult eval = evaluation.evaluate(saved.network(), shards, FashionMnist.CLASSES);
-            return new Result(runId, saved.epoch(), data, eval, recordedTestAcc(metrics, runId, saved.epoch()));
+            return new Result(runId, saved.epoch(), data, eval, sameData, recordedTestAcc(metrics, runId,
+                    saved.epoch()));
         } finally {
             evaluation.release();
             shards.unpersist(false);
@@ -65,7 +72,11 @@ public final class EvaluateJob {
     }
 
     private double recordedTestAcc(String metrics, String runId, int epoch) {
-        List<Row> rows = new MetricsTable(spark, metrics).read(MetricsTable.EPOCHS)
+        MetricsTable table = new MetricsTable(spark, metrics);
+        if (table.recordedEpochs(runId) == 0) {
+            return Double.NaN;
+        }
+        List<Row> rows = table.read(MetricsTable.EPOCHS)
                 .where(col("run_id").equalTo(runId).and(col("epoch").equalTo(epoch))).select("test_acc")
                 .collectAsList();
         return rows.isEmpty() ? Double.NaN : rows.get(0).getDouble(0);

@@ -80,17 +80,25 @@ public final class PredictJob {
                 .toJson()), jsc.broadcast(ParamVectors.get(saved.network())),
                 saved.setting(TrainConfig.THREADS_PER_WORKER, Map.of()));
         JavaRDD<Row> rows;
+        JavaRDD<Row> scanned = null;
         if (isParquet(data, hadoop)) {
             Dataset<Row> frame = spark.read().parquet(data);
-            if (!List.of(frame.columns()).contains("features")) {
-                throw new DataException(data + ": no 'features' column (a vector of 784 pixel values in [0, 1])");
+            if (!List.of(frame.columns()).contains("features")
+                    || !(frame.schema().apply("features").dataType() instanceof org.apache.spark.ml.linalg.VectorUDT)) {
+                throw new DataException(data + ": no 'features' vector column (784 pixel values in [0, 1])");
             }
             boolean labelled = List.of(frame.columns()).contains("label");
+            if (labelled && !(frame.schema().apply("label").dataType() instanceof org.apache.spark.sql.types.NumericType)) {
+                throw new DataException(data + ": column 'label' is " + frame.schema().apply("label").dataType()
+                        .simpleString() + ", not a number");
+            }
             Dataset<Row> input = labelled ? frame.select("features", "label") : frame.select("features");
             if (limit > 0) {
                 input = input.limit(limit);
             }
-            rows = input.javaRDD().zipWithIndex().mapPartitions(scorer::scoreRows);
+            // read once: zipWithIndex counts the partitions before the scoring pass, which must see the same rows
+            scanned = input.javaRDD().cache();
+            rows = scanned.zipWithIndex().mapPartitions(scorer::scoreRows);
         } else {
             String prefix = split.equals("train") ? "train" : "t10k";
             FashionMnist.Split images = FashionMnist.forScoring(data, prefix, limit, hadoop);
@@ -107,6 +115,9 @@ public final class PredictJob {
             return new Result(runId, saved.epoch(), out, counts.getLong(0), counts.getLong(1), counts.getLong(2));
         } finally {
             predictions.unpersist();
+            if (scanned != null) {
+                scanned.unpersist(false);
+            }
             scorer.release();
         }
     }

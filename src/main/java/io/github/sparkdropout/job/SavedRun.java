@@ -12,7 +12,8 @@ import java.util.OptionalInt;
  * A trained run as its checkpoints saved it: the network after one epoch and the settings it was trained with,
  * found under a metrics location. What {@code evaluate} and {@code predict} start from.
  */
-record SavedRun(String runId, int epoch, MultiLayerNetwork network, Map<String, String> settings) {
+record SavedRun(String runId, int epoch, MultiLayerNetwork network, Map<String, String> settings,
+                Map<String, String> state) {
     /** Run {@code runId} after {@code epoch} (null: its last checkpoint) under the metrics location {@code metrics}. */
     static SavedRun load(RunStore store, String metrics, String runId, Integer epoch) {
         OptionalInt last = store.lastCheckpoint(runId);
@@ -26,7 +27,7 @@ record SavedRun(String runId, int epoch, MultiLayerNetwork network, Map<String, 
                     + last.getAsInt() + " are saved)");
         }
         RunStore.Saved saved = store.checkpoint(runId, e);
-        return new SavedRun(runId, e, saved.network(), Checkpoints.settings(saved));
+        return new SavedRun(runId, e, saved.network(), Checkpoints.settings(saved), saved.state());
     }
 
     /** The setting {@code p} the run was trained with, unless {@code overrides} gives it. */

@@ -21,6 +21,7 @@ import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.DistributedTraining;
 import io.github.sparkdropout.train.ExecutorLosses;
+import io.github.sparkdropout.train.TrainingMasterKind;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
 import org.apache.hadoop.conf.Configuration;
@@ -95,14 +96,23 @@ public final class TrainJob {
         RunStore store = new RunStore(sc.hadoopConfiguration(), base.metrics());
         String attempt = sc.applicationAttemptId().getOrElse(() -> "1");
         if (!attempt.equals("1")) { // YARN ran the driver again for the same submission: never start a second run
-            if (store.lastCheckpoint(base.runId()).isPresent()) {
+            OptionalInt saved = store.lastCheckpoint(base.runId());
+            if (saved.isPresent() && sc.applicationId().equals(store.checkpoint(base.runId(), saved.getAsInt())
+                    .state().get(Checkpoints.APP_ID))) {
                 output.out().printf("attempt %s of application %s: continuing run %s%n", attempt,
                         sc.applicationId(), base.runId());
                 return continueRun(table, store, base.runId(), Map.of(TrainConfig.METRICS.name(), base.metrics()));
             }
-            table.supersede(base.runId(), 1); // rows of an epoch whose checkpoint never came
+            if (saved.isEmpty() && table.onlyWrittenBy(base.runId(), sc.applicationId())) {
+                table.supersede(base.runId(), 1); // rows of this application's first attempt, never checkpointed
+            }
         }
         table.requireNewRun(base.runId());
+        if (store.lastCheckpoint(base.runId()).isPresent()) {
+            throw new ConfigException("run id '" + base.runId() + "' already has saved checkpoints in "
+                    + store.checkpointPath(base.runId(), 1).getParent() + "; choose another --run-id (or omit it to"
+                    + " generate one)");
+        }
         return train(base, table, store, Start.FRESH);
     }
 
@@ -125,12 +135,18 @@ public final class TrainJob {
         OptionalInt last = store.lastCheckpoint(runId);
         if (last.isEmpty()) {
             throw new ConfigException("run '" + runId + "' has no checkpoint in " + store.checkpointPath(runId, 1)
-                    .getParent() + ": nothing to resume (check --metrics)");
+                    .getParent() + ": nothing to resume (check --metrics; a run that stopped before its first"
+                    + " checkpoint is trained again under another --run-id)");
         }
         RunStore.Saved checkpoint = store.checkpoint(runId, last.getAsInt());
         TrainConfig cfg = resolve(spark.sparkContext(), TrainConfig.resumed(Checkpoints.settings(checkpoint), given),
                 runId);
+        if (cfg.trainingMaster() == TrainingMasterKind.STOCK) {
+            out.printf("note: run %s uses DL4J's stock master, whose data splits and dropout masks are not drawn from"
+                    + " the seed: it continues, but not exactly as an uninterrupted run would%n", runId);
+        }
         if (cfg.epochs() <= checkpoint.epoch()) {
+            table.supersede(runId, checkpoint.epoch() + 1);
             if (!store.exists(store.modelPath(runId))) {
                 store.publishModel(runId, checkpoint.network());
             }
@@ -219,10 +235,12 @@ public final class TrainJob {
         TestEvaluation evaluation = new TestEvaluation(jsc, networkJson, "eval-" + cfg.runId() + "-"
                 + System.identityHashCode(net), cfg.threadsPerWorker());
         int epoch = start.completedEpochs() + 1;
+        String doing = "epoch " + epoch;
         try (EpochAppender appender = new EpochAppender(table);
              DistributedTraining training = new DistributedTraining(jsc, net, networkJson,
                      cfg.trainingSettings(), output, losses)) {
             for (; epoch <= cfg.epochs(); epoch++) {
+                doing = "epoch " + epoch;
                 output.epochStarts(epoch, cfg.epochs());
                 Timestamp started = new Timestamp(System.currentTimeMillis());
                 long e0 = System.nanoTime();
@@ -248,20 +266,21 @@ public final class TrainJob {
                                 : String.format(" of which workers busy %.2f s", record.workerBusySeconds()),
                         record.examplesPerSecond(), record.evalSeconds());
             }
+            doing = "saving the results of epoch " + cfg.epochs(); // the appender's close: the last rows, checkpoint
         } catch (ConfigException | DataException e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Spark's own exceptions are checked, undeclared
             output.clearProgress();
-            int kept = store.lastCheckpoint(cfg.runId()).orElse(0);
-            throw new JobFailure("epoch " + epoch + " of run " + cfg.runId() + " failed: " + JobFailure.rootMessage(e)
-                    + (kept == 0 ? "" : (kept == 1 ? "; epoch 1 is" : "; epochs 1-" + kept + " are")
-                    + " recorded and saved, continue with ./submit.sh train --resume " + cfg.runId() + metricsFlag(cfg)),
-                    e);
+            throw failure(store, cfg, doing, e);
         } finally {
             evaluation.release();
             networkJson.destroy();
         }
-        store.publishModel(cfg.runId(), DropoutMlp.portable(net));
+        try {
+            store.publishModel(cfg.runId(), DropoutMlp.portable(net));
+        } catch (RuntimeException e) {
+            throw failure(store, cfg, "saving the final model", e);
+        }
 
         EpochRecord last = records.get(records.size() - 1);
         double trainTotal = records.stream().mapToDouble(EpochRecord::trainSeconds).sum();
@@ -281,6 +300,20 @@ public final class TrainJob {
                 + " metrics WHERE run_id = '%s' ORDER BY epoch\")%n", table.tablePath(MetricsTable.EPOCHS),
                 cfg.runId());
         return net;
+    }
+
+    /** What failed, where, and what the user can do: the one line a failed run ends with. */
+    private static JobFailure failure(RunStore store, TrainConfig cfg, String doing, Exception e) {
+        int kept;
+        try {
+            kept = store.lastCheckpoint(cfg.runId()).orElse(0);
+        } catch (RuntimeException unreadable) {
+            kept = -1;
+        }
+        String next = kept < 0 ? "" : kept == 0 ? "; nothing was saved yet: train it again under another --run-id"
+                : (kept == 1 ? "; epoch 1 is" : "; epochs 1-" + kept + " are") + " recorded and saved, continue with"
+                + " ./submit.sh train --resume " + cfg.runId() + metricsFlag(cfg);
+        return new JobFailure(doing + " of run " + cfg.runId() + " failed: " + JobFailure.rootMessage(e) + next, e);
     }
 
     private static String metricsFlag(TrainConfig cfg) {

@@ -103,6 +103,15 @@ public final class MetricsTable {
         return removed;
     }
 
+    /** True if {@code runId} has rows and all were written by the Spark application {@code appId}. */
+    public boolean onlyWrittenBy(String runId, String appId) {
+        if (recordedEpochs(runId) == 0) {
+            return false;
+        }
+        return read(EPOCHS).where(org.apache.spark.sql.functions.col("run_id").equalTo(runId))
+                .where(org.apache.spark.sql.functions.col("app_id").notEqual(appId)).isEmpty();
+    }
+
     /** Appends one epoch: its epoch row, then its per-class rows. */
     public void appendEpoch(Row epochRow, List<Row> classRows, String runId, int epoch) {
         String file = String.format("%s-epoch-%04d.parquet", runId, epoch);

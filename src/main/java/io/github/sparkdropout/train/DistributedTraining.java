@@ -60,7 +60,7 @@ public final class DistributedTraining implements AutoCloseable {
         this.losses = losses == null ? ExecutorLosses.listenOn(sc.sc()) : losses;
         if (settings.master() == TrainingMasterKind.RESIDENT) {
             resident = new ResidentAveragingTrainingMaster(settings, networkJson, RoundListener.logging(progress),
-                    SparkInternals.taskAttempts(sc.sc()), losses);
+                    SparkInternals.taskAttempts(sc.sc()), this.losses);
             stock = null;
             sparkNet = new SparkDl4jMultiLayer(sc, net, resident);
         } else {

@@ -48,6 +48,20 @@ public final class ExecutorLosses extends SparkListener {
         return lost.size() <= mark ? null : String.join("; ", lost.subList(mark, lost.size()));
     }
 
+    /**
+     * As {@link #since}, after waiting up to {@code millis} for the listener bus, which delivers events after the
+     * scheduler acts on them: a stage aborted for a lost executor can reach the driver before its removal event.
+     */
+    String since(int mark, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        String s = since(mark);
+        while (s == null && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            s = since(mark);
+        }
+        return s;
+    }
+
     public void stop(SparkContext sc) {
         sc.removeSparkListener(this);
     }

@@ -104,7 +104,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
                 try {
                     end = barrier.trainEpoch(sc, shards, spec(attempt), start, rounds, total);
                 } catch (Exception e) { // SparkException (undeclared): Spark aborts a failed barrier stage
-                    String lost = losses == null ? null : losses.since(mark);
+                    String lost = losses == null ? null : lostDuring(mark, e);
                     String why = lost != null ? lost : SparkFailures.summary(e);
                     if (attempt >= epochAttempts) {
                         String lostInEpoch = losses == null ? null : losses.since(epochMark);
@@ -122,6 +122,19 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
         }
         ParamVectors.set(net, end);
         stats = null;
+    }
+
+    /** The executors lost since {@code mark}, waiting briefly for their events if Spark's message names a loss. */
+    private String lostDuring(int mark, Exception e) {
+        String message = String.valueOf(e.getMessage());
+        boolean executorLost = message.contains("ExecutorLostFailure") || message.contains("lost")
+                || message.contains("exited");
+        try {
+            return losses.since(mark, executorLost ? 2000 : 200);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return losses.since(mark);
+        }
     }
 
     private WorkerSpec spec(int attempt) {

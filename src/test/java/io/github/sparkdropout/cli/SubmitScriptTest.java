@@ -44,6 +44,26 @@ class SubmitScriptTest {
     }
 
     @Test
+    void evaluateAndPredictUseTheSavedModel() throws Exception {
+        Submit.Result eval = submit("--master", "local[2]", "evaluate", "--run-id", "sub1", "--metrics", metrics);
+        assertEquals(0, eval.exit(), eval.both());
+        assertTrue(eval.out().matches("(?s)run sub1, epoch 2, data \\S+: test acc 0\\.\\d{4} on 500 examples"
+                + " \\(recorded in training: 0\\.\\d{4}, equal\\).*"), eval.out());
+        String out = metrics + "/predictions/sub1";
+        Submit.Result predict = submit("--master", "local[2]", "predict", "--run-id", "sub1", "--data",
+                TestData.realData(), "--limit", "200", "--out", out, "--metrics", metrics);
+        assertEquals(0, predict.exit(), predict.both());
+        assertTrue(predict.out().contains("(200 rows from run sub1, epoch 2; 200 labelled, accuracy 0."),
+                predict.out());
+        Submit.Result rows = submit("sql", "SELECT count(*) AS n, min(index) AS first, max(index) AS last FROM"
+                + " predictions WHERE label_name IS NOT NULL", "--metrics", metrics, "--format", "csv");
+        assertEquals("n,first,last\n200,0,199\n", rows.out(), rows.both());
+        Submit.Result again = submit("--master", "local[2]", "predict", "--run-id", "sub1", "--data",
+                TestData.realData(), "--limit", "10", "--out", out, "--metrics", metrics);
+        assertEquals(2, again.exit(), "an existing --out is refused: " + again.both());
+    }
+
+    @Test
     void sqlSeesTheRowsInCsv() throws Exception {
         Submit.Result r = submit("sql", "SELECT run_id, count(*) AS epochs FROM metrics GROUP BY run_id", "--metrics",
                 metrics, "--format", "csv");
