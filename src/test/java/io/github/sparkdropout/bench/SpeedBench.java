@@ -4,7 +4,6 @@ import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shuffle;
-import io.github.sparkdropout.metrics.EpochRecord;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.job.TrainJob;
 import io.github.sparkdropout.model.MinibatchStep;
@@ -81,30 +80,10 @@ public final class SpeedBench {
         }
         flags.put("metrics", Files.createTempDirectory("bench-metrics").toString());
         double[] last = new double[1];
-        new TrainJob(spark, new TrainJob.Output() {
-            @Override
-            public java.io.PrintStream out() {
-                return System.out;
-            }
-
-            @Override
-            public void epochStarts(int epoch, int epochs) {
-            }
-
-            @Override
-            public void clearProgress() {
-            }
-
-            @Override
-            public void roundDone(int round, int rounds, long examplesDone, long examplesTotal) {
-            }
-
-            @Override
-            public void epochDone(EpochRecord r) {
-                seconds.add(r.trainSeconds());
-                last[0] = r.testAcc();
-            }
-        }).run(TrainConfig.of(flags));
+        io.github.sparkdropout.RecordingOutput out = new io.github.sparkdropout.RecordingOutput(System.out);
+        new TrainJob(spark, out).run(TrainConfig.of(flags));
+        out.epochs.forEach(r -> seconds.add(r.trainSeconds()));
+        last[0] = out.epochs.get(out.epochs.size() - 1).testAcc();
         return last[0];
     }
 

@@ -36,12 +36,12 @@ class GpuTrainingIT {
         SparkSession spark = SparkSession.builder().master("local[1]").appName("gpu").config("spark.ui.enabled", "false")
                 .getOrCreate();
         try {
-            SavedRunsTest.Recording out = new SavedRunsTest.Recording();
+            io.github.sparkdropout.RecordingOutput out = new io.github.sparkdropout.RecordingOutput();
             new TrainJob(spark, out).run(io.github.sparkdropout.config.TrainConfig.of(Map.of("data",
                     TestData.realData(), "metrics", dir.resolve("metrics").toString(), "train-limit", "4096",
                     "test-limit", "1000", "epochs", "2", "workers", "1", "run-id", "gpu")));
             assertEquals(2, out.epochs.size());
-            assertTrue(out.epochs.get(1).testAcc() > 0.3, "learns on the GPU: " + out.bytes);
+            assertTrue(out.epochs.get(1).testAcc() > 0.3, "learns on the GPU: " + out.printed());
             assertTrue(Nd4j.getBackend().getClass().getSimpleName().contains("Cublas"));
         } finally {
             spark.stop();

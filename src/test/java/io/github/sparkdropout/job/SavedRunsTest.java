@@ -1,5 +1,6 @@
 package io.github.sparkdropout.job;
 
+import io.github.sparkdropout.RecordingOutput;
 import io.github.sparkdropout.TestData;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.checkpoint.RunStore;
@@ -20,12 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,42 +50,13 @@ class SavedRunsTest {
     static String metrics;
     static MultiLayerNetwork straight;
 
-    /** An output that records the epochs and keeps the printed lines. */
-    static final class Recording implements TrainJob.Output {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final PrintStream out = new PrintStream(bytes, true);
-        final List<EpochRecord> epochs = new ArrayList<>();
-
-        @Override
-        public PrintStream out() {
-            return out;
-        }
-
-        @Override
-        public void epochStarts(int epoch, int epochs) {
-        }
-
-        @Override
-        public void clearProgress() {
-        }
-
-        @Override
-        public void roundDone(int round, int rounds, long examplesDone, long examplesTotal) {
-        }
-
-        @Override
-        public void epochDone(EpochRecord record) {
-            epochs.add(record);
-        }
-    }
-
     static Map<String, String> flags(String runId, int epochs) {
         return new HashMap<>(Map.of("data", TestData.realData(), "metrics", metrics, "train-limit", "2048",
                 "test-limit", "600", "epochs", "" + epochs, "run-id", runId, "workers", "2"));
     }
 
-    static Recording train(String runId, int epochs) {
-        Recording r = new Recording();
+    static RecordingOutput train(String runId, int epochs) {
+        RecordingOutput r = new RecordingOutput();
         MultiLayerNetwork net = new TrainJob(TestSpark.get(), r).run(TrainConfig.of(flags(runId, epochs)));
         if (runId.equals("straight")) {
             straight = net;
@@ -163,9 +132,9 @@ class SavedRunsTest {
     @Order(4)
     void aResumedRunEndsExactlyAsAnUninterruptedOne() {
         Map<String, String> more = new HashMap<>(Map.of("epochs", "4", "metrics", metrics));
-        Recording r = new Recording();
+        RecordingOutput r = new RecordingOutput();
         MultiLayerNetwork resumed = new TrainJob(TestSpark.get(), r).resume("resumed", more);
-        assertTrue(r.bytes.toString().contains("resuming run resumed after epoch 2"), r.bytes.toString());
+        assertTrue(r.printed().contains("resuming run resumed after epoch 2"), r.printed());
         assertEquals(List.of(3, 4), r.epochs.stream().map(EpochRecord::epoch).toList(), "only the missing epochs");
         assertArrayEquals(ParamVectors.get(straight), ParamVectors.get(resumed), "bit-identical parameters");
         List<Row> a = rows("straight");
@@ -176,16 +145,16 @@ class SavedRunsTest {
                 assertEquals(a.get(i).get(c), b.get(i).get(c), "epoch " + (i + 1) + " column " + c);
             }
         }
-        Recording again = new Recording();
+        RecordingOutput again = new RecordingOutput();
         new TrainJob(TestSpark.get(), again).resume("resumed", more);
-        assertTrue(again.bytes.toString().contains("already has its 4 epochs; nothing to train"));
+        assertTrue(again.printed().contains("already has its 4 epochs; nothing to train"));
     }
 
     @Test
     @Order(5)
     void aResumeThatWouldChangeTheResultIsRefused() {
         Map<String, String> lr = new HashMap<>(Map.of("metrics", metrics, "lr", "0.1", "epochs", "6"));
-        String msg = assertThrows(ConfigException.class, () -> new TrainJob(TestSpark.get(), new Recording())
+        String msg = assertThrows(ConfigException.class, () -> new TrainJob(TestSpark.get(), new RecordingOutput())
                 .resume("resumed", lr)).getMessage();
         assertTrue(msg.startsWith("--lr 0.1 differs from run 'resumed' (0.5)"), msg);
         Map<String, String> same = new HashMap<>(Map.of("metrics", metrics, "lr", "0.5", "workers", "2"));
@@ -200,10 +169,10 @@ class SavedRunsTest {
         // as if the driver died after epoch 3's rows but before its checkpoint and the final model
         Files.delete(Path.of(metrics, "models/killed/checkpoints/epoch-0003.zip"));
         Files.delete(Path.of(metrics, "models/killed/model.zip"));
-        Recording r = new Recording();
+        RecordingOutput r = new RecordingOutput();
         new TrainJob(TestSpark.get(), r).resume("killed", Map.of("metrics", metrics));
-        assertTrue(r.bytes.toString().contains("the rows of 1 later epoch(s), published before their checkpoint,"
-                + " are replaced"), r.bytes.toString());
+        assertTrue(r.printed().contains("the rows of 1 later epoch(s), published before their checkpoint,"
+                + " are replaced"), r.printed());
         List<Row> rows = rows("killed");
         assertEquals(List.of(1, 2, 3), rows.stream().map(x -> x.getInt(0)).toList(), "no duplicate, no gap");
         assertEquals(rows("straight").get(2).getDouble(3), rows.get(2).getDouble(3), 0.0, "epoch 3 trained again");
