@@ -48,6 +48,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
     private transient TrainStats stats;
     private int epoch = -1;
     private int generation;
+    private transient int lossesSeen; // executor losses up to the last epoch that went through
 
     /**
      * @param networkJson   the network's configuration, broadcast (workers rebuild their replicas from it)
@@ -98,7 +99,6 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
                 barrier = new BarrierTransport("sparkdropout-averaging-" + trainingId, listener);
             }
             end = null;
-            int epochMark = losses == null ? 0 : losses.count();
             for (int attempt = 1; end == null; attempt++) {
                 int mark = losses == null ? 0 : losses.count();
                 try {
@@ -107,7 +107,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
                     String lost = losses == null ? null : lostDuring(mark, e);
                     String why = lost != null ? lost : SparkFailures.summary(e);
                     if (attempt >= epochAttempts) {
-                        String lostInEpoch = losses == null ? null : losses.since(epochMark);
+                        String lostInEpoch = losses == null ? null : losses.since(lossesSeen);
                         throw new IllegalStateException(lostInEpoch == null ? SparkFailures.summary(e)
                                 : lostInEpoch + "; then: " + SparkFailures.summary(e), e);
                     }
@@ -122,6 +122,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
         }
         ParamVectors.set(net, end);
         stats = null;
+        lossesSeen = losses == null ? 0 : losses.count(); // an epoch went through: earlier losses are history
     }
 
     /** The executors lost since {@code mark}, waiting briefly for their events if Spark's message names a loss. */

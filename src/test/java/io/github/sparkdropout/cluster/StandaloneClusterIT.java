@@ -183,6 +183,20 @@ class StandaloneClusterIT {
         throw new AssertionError("the executor never got busy");
     }
 
+    /** The output so far of the submission started last (what a hung run printed). */
+    private static String latestOutput() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        try (Stream<Path> files = Files.list(work.resolve("logs"))) {
+            for (Path p : files.sorted((a, b) -> Long.compare(b.toFile().lastModified(), a.toFile().lastModified()))
+                    .limit(2).toList()) {
+                String text = Files.readString(p, StandardCharsets.UTF_8);
+                sb.append("--- ").append(p.getFileName()).append('\n')
+                        .append(text.length() > 6000 ? text.substring(text.length() - 6000) : text);
+            }
+        }
+        return sb.toString();
+    }
+
     private static Optional<ProcessHandle> executorOf(Process worker) {
         return worker.descendants().filter(p -> p.info().arguments().map(a -> String.join(" ", a))
                 .filter(a -> a.contains("CoarseGrainedExecutorBackend")).isPresent()).findFirst();
@@ -280,7 +294,12 @@ class StandaloneClusterIT {
         Process lostWorker = daemons.remove(2);
         lostWorker.descendants().forEach(ProcessHandle::destroyForcibly);
         lostWorker.destroyForcibly();
-        Submit.Result r = run.get(6, TimeUnit.MINUTES);
+        Submit.Result r;
+        try {
+            r = run.get(6, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("the job did not stop: " + latestOutput(), e);
+        }
         assertNotEquals(0, r.exit(), r.both());
         List<String> errors = r.err().lines().filter(l -> l.startsWith("error: ")).toList();
         assertEquals(1, errors.size(), r.err());

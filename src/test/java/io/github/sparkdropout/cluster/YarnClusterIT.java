@@ -53,12 +53,18 @@ class YarnClusterIT {
 
     @AfterAll
     static void stopEverything() {
+        // first every process this JVM started (submissions, and the containers: children of the NodeManager while
+        // it runs; a container still shutting down when the NodeManager stops would be orphaned), then the cluster
         try {
-            if (hadoop != null) {
-                hadoop.close();
-            }
+            Submit.killDescendants();
         } finally {
-            Submit.killDescendants(); // containers and drivers that outlived the cluster
+            try {
+                if (hadoop != null) {
+                    hadoop.close();
+                }
+            } finally {
+                Submit.killDescendants();
+            }
         }
     }
 

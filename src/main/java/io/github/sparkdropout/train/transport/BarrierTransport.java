@@ -19,6 +19,11 @@ import scala.runtime.AbstractFunction1;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Replicas meet inside ONE Spark barrier stage per epoch: the stage's tasks (all scheduled at once) stay alive for
@@ -33,6 +38,12 @@ public final class BarrierTransport implements AutoCloseable {
     private final SparkInternals.DriverEndpoint endpoint;
     private final RoundListener listener;
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
+    private volatile long lastProgress = System.nanoTime();
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sparkdropout-barrier-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * Registers the averaging endpoint {@code name} in the driver; {@link #close} removes it. {@code listener} is
@@ -62,6 +73,7 @@ public final class BarrierTransport implements AutoCloseable {
     private void roundAveraged(int round, long examples) {
         long[] p = progress;
         p[2] += examples;
+        lastProgress = System.nanoTime();
         listener.roundDone(round + 1, (int) p[0], p[2], p[1]);
     }
 
@@ -69,13 +81,20 @@ public final class BarrierTransport implements AutoCloseable {
     public float[] trainEpoch(JavaSparkContext sc, JavaRDD<DataSet> shards, WorkerSpec spec, float[] start,
                               int rounds, long examplesTotal) {
         progress = new long[]{rounds, examplesTotal, 0};
+        lastProgress = System.nanoTime();
         Broadcast<float[]> epochStart = sc.broadcast(start);
         EpochTask task = new EpochTask(spec, epochStart, rounds, endpoint.name());
         ClassTag<RoundMean> tag = ClassTag$.MODULE$.apply(RoundMean.class);
         List<RoundMean> results;
+        String group = endpoint.name() + "-" + UUID.randomUUID();
+        sc.setJobGroup(group, "sparkdropout barrier epoch", true);
+        ScheduledFuture<?> watch = watchdog.scheduleWithFixedDelay(() -> cancelIfStarved(sc, group,
+                shards.getNumPartitions()), 1, 1, TimeUnit.SECONDS);
         try {
             results = JavaRDD.fromRDD(shards.rdd().barrier().mapPartitions(task, true, tag), tag).collect();
         } finally {
+            watch.cancel(false);
+            sc.clearJobGroup();
             epochStart.destroy();
         }
         for (RoundMean r : results) {
@@ -86,8 +105,24 @@ public final class BarrierTransport implements AutoCloseable {
         return start;
     }
 
+    /**
+     * Spark checks a barrier stage's slots only when it submits it; if an executor goes after that check (its loss
+     * still in flight), the stage waits for slots forever. So: no round for as long as Spark itself would wait for
+     * slots ({@code spark.scheduler.barrier.maxConcurrentTasksCheck.interval} x {@code .maxFailures}) while the
+     * cluster has fewer slots than workers, and the stage is cancelled: a failed attempt, handled as any other.
+     */
+    private void cancelIfStarved(JavaSparkContext sc, String group, int workers) {
+        long waitNanos = TimeUnit.MILLISECONDS.toNanos(sc.sc().getConf().getTimeAsMs(
+                "spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "15s")
+                * sc.sc().getConf().getInt("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", 40));
+        if (System.nanoTime() - lastProgress > waitNanos && SparkInternals.concurrentTaskSlots(sc.sc()) < workers) {
+            sc.sc().cancelJobGroup(group);
+        }
+    }
+
     @Override
     public void close() {
+        watchdog.shutdownNow();
         endpoint.close();
     }
 
