@@ -34,18 +34,6 @@ public final class RecordingOutput implements TrainJob.Output {
     }
 
     @Override
-    public void epochStarts(int epoch, int epochs) {
-    }
-
-    @Override
-    public void clearProgress() {
-    }
-
-    @Override
-    public void roundDone(int round, int rounds, long examplesDone, long examplesTotal) {
-    }
-
-    @Override
     public void epochDone(EpochRecord record) {
         epochs.add(record);
     }

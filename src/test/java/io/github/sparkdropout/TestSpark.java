@@ -20,4 +20,12 @@ public final class TestSpark {
         }
         return spark;
     }
+
+    /** Stops the shared session (a test class that must leave its JVM without a SparkContext). */
+    public static synchronized void stop() {
+        if (spark != null) {
+            spark.stop();
+            spark = null;
+        }
+    }
 }

@@ -137,6 +137,24 @@ public final class RunStore {
         }
     }
 
+    /** Writes {@code network} as DL4J's zip to {@code path}, on any Hadoop filesystem (never over a file). */
+    public static void writeNetwork(MultiLayerNetwork network, Path path, Configuration hadoop) {
+        try (FSDataOutputStream out = path.getFileSystem(hadoop).create(path, false)) {
+            out.write(zip(network, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the network " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a DL4J zip (a final model, a checkpoint, a Spark ML model's network) from any Hadoop filesystem. */
+    public static MultiLayerNetwork readNetwork(Path path, Configuration hadoop) {
+        try (InputStream in = path.getFileSystem(hadoop).open(path)) {
+            return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(in.readAllBytes()), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the network " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     public boolean exists(Path path) {
         try {
             return fs.exists(path);

@@ -31,7 +31,7 @@ public final class FashionMnist {
 
     /** One split (train or test) as raw bytes: pixels 0..255 row-major, labels 0..9. */
     public record Split(String name, int count, byte[] pixels, byte[] labels, String imagesSha256,
-                        String labelsSha256, boolean official) {
+                        String labelsSha256, boolean official) implements DataProvenance {
     }
 
     public static Split train(String dir, int limit, Configuration hadoopConf) {

@@ -6,6 +6,7 @@ import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.model.ParamVectors;
@@ -198,9 +199,7 @@ public final class PredictJob {
                             throw new DataException("row " + batch.get(i)._2() + ": 'features' must be a vector of "
                                     + FashionMnist.PIXELS + " values, got " + (v == null ? "null" : v.size()));
                         }
-                        for (int j = 0; j < FashionMnist.PIXELS; j++) {
-                            x[i * FashionMnist.PIXELS + j] = (float) v.apply(j);
-                        }
+                        FrameShards.dense(v, x, i * FashionMnist.PIXELS);
                     }
                     INDArray probabilities = net.output(Nd4j.create(x, new long[]{batch.size(),
                             FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT), false);

@@ -5,6 +5,7 @@ import io.github.sparkdropout.model.Nd4jBackends;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.data.DataProvenance;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
@@ -62,10 +63,17 @@ public final class TrainJob {
         PrintStream out();
 
         /** A new epoch starts (progress restarts). */
-        void epochStarts(int epoch, int epochs);
+        default void epochStarts(int epoch, int epochs) {
+        }
 
         /** Before a normal line is printed (a progress line in place must go). */
-        void clearProgress();
+        default void clearProgress() {
+        }
+
+        /** Progress within an epoch: by default not shown (a log gets a line per epoch). */
+        @Override
+        default void roundDone(int round, int rounds, long examplesDone, long examplesTotal) {
+        }
 
         /** An epoch is trained, evaluated and queued for the table. */
         default void epochDone(EpochRecord record) {
@@ -85,6 +93,43 @@ public final class TrainJob {
     /** What a run starts from: nothing, or the checkpoint of a run it continues. */
     private record Start(int completedEpochs, RunStore.Saved checkpoint) {
         static final Start FRESH = new Start(0, null);
+    }
+
+    /**
+     * The data a run trains and evaluates on, in Spark: one cached shard per worker, and the evaluation shards
+     * (null: none, each epoch's test accuracy is then NaN); what they hold; a note for the run's data line.
+     */
+    public record Data(JavaRDD<DataSet> trainShards, JavaRDD<DataSet> testShards, DataProvenance train,
+                       DataProvenance test, String note, double loadSeconds) {
+        void release() {
+            trainShards.unpersist(false);
+            if (testShards != null) {
+                testShards.unpersist(false);
+            }
+        }
+    }
+
+    /** Puts a run's data into Spark, given its resolved settings (the worker count makes the shards). */
+    public interface DataSource {
+        Data load(TrainConfig resolved);
+    }
+
+    /**
+     * Trains a new run on the data {@code source} puts into Spark (a Spark ML Estimator's frame); with
+     * {@code record}, its epochs, checkpoints, model and plot go to the metrics directory exactly as {@link #run}'s
+     * do, else nothing is written. Returns the trained network.
+     */
+    public MultiLayerNetwork run(TrainConfig parsed, DataSource source, boolean record) {
+        Nd4jBackends.requireUsable();
+        SparkContext sc = spark.sparkContext();
+        TrainConfig base = resolve(sc, parsed, generatedRunId(sc));
+        if (!record) {
+            return train(base, null, null, Start.FRESH, source);
+        }
+        MetricsTable table = new MetricsTable(spark, base.metrics());
+        RunStore store = new RunStore(sc.hadoopConfiguration(), base.metrics());
+        requireNewRun(table, store, base.runId());
+        return train(base, table, store, Start.FRESH, source);
     }
 
     /** Trains and records the new run {@code parsed} describes; returns the trained network. */
@@ -107,13 +152,17 @@ public final class TrainJob {
                 table.supersede(base.runId(), 1); // rows of this application's first attempt, never checkpointed
             }
         }
-        table.requireNewRun(base.runId());
-        if (store.lastCheckpoint(base.runId()).isPresent()) {
-            throw new ConfigException("run id '" + base.runId() + "' already has saved checkpoints in "
-                    + store.checkpointPath(base.runId(), 1).getParent() + "; choose another --run-id (or omit it to"
+        requireNewRun(table, store, base.runId());
+        return train(base, table, store, Start.FRESH, files(Start.FRESH));
+    }
+
+    private static void requireNewRun(MetricsTable table, RunStore store, String runId) {
+        table.requireNewRun(runId);
+        if (store.lastCheckpoint(runId).isPresent()) {
+            throw new ConfigException("run id '" + runId + "' already has saved checkpoints in "
+                    + store.checkpointPath(runId, 1).getParent() + "; choose another --run-id (or omit it to"
                     + " generate one)");
         }
-        return train(base, table, store, Start.FRESH);
     }
 
     /**
@@ -159,49 +208,54 @@ public final class TrainJob {
                 store.checkpointPath(runId, checkpoint.epoch()), superseded == 0 ? ""
                         : "; the rows of " + superseded + " later epoch(s), published before their checkpoint,"
                         + " are replaced");
-        return train(cfg, table, store, new Start(checkpoint.epoch(), checkpoint));
+        Start start = new Start(checkpoint.epoch(), checkpoint);
+        return train(cfg, table, store, start, files(start));
     }
 
-    private MultiLayerNetwork train(TrainConfig base, MetricsTable table, RunStore store, Start start) {
+    /** The Fashion-MNIST IDX files of the run's --data, checked against {@code start}'s checkpoint if any. */
+    private DataSource files(Start start) {
+        return cfg -> {
+            long t0 = System.nanoTime();
+            Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+            FashionMnist.Split train = FashionMnist.train(cfg.data(), cfg.trainLimit(), hadoop);
+            FashionMnist.Split test = FashionMnist.test(cfg.data(), cfg.testLimit(), hadoop);
+            if (start.checkpoint() != null) {
+                Checkpoints.requireSameData(start.checkpoint(), cfg.data(), train, test);
+            }
+            JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.chunks(spark, train, cfg.workers(), cfg.seed()),
+                    "train");
+            JavaRDD<DataSet> testShards = Shards.of(MnistFrames.chunks(spark, test,
+                    Math.min(cfg.workers(), test.count()), null), "test");
+            trainShards.count();
+            testShards.count();
+            return new Data(trainShards, testShards, train, test, train.official() && test.official()
+                    ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
+                    (System.nanoTime() - t0) / 1e9);
+        };
+    }
+
+    /** {@code table} and {@code store} null: nothing recorded (an Estimator's fit without a metrics path). */
+    private MultiLayerNetwork train(TrainConfig base, MetricsTable table, RunStore store, Start start,
+                                    DataSource source) {
         SparkContext sc = spark.sparkContext();
+        long runStart = System.nanoTime();
         ExecutorLosses losses = ExecutorLosses.listenOn(sc); // from now on: the executors' hosts as they register
+        Data data = null;
         try {
-            return train(base, table, store, start, losses);
+            data = source.load(base);
+            return trainOn(base, table, store, start, data, runStart, losses);
         } finally {
+            if (data != null) {
+                data.release();
+            }
             losses.stop(sc);
         }
     }
 
-    private MultiLayerNetwork train(TrainConfig base, MetricsTable table, RunStore store, Start start,
-                                    ExecutorLosses losses) {
-        SparkContext sc = spark.sparkContext();
-        long runStart = System.nanoTime();
-        Configuration hadoop = sc.hadoopConfiguration();
-        long t0 = System.nanoTime();
-        FashionMnist.Split train = FashionMnist.train(base.data(), base.trainLimit(), hadoop);
-        FashionMnist.Split test = FashionMnist.test(base.data(), base.testLimit(), hadoop);
-        if (start.checkpoint() != null) {
-            Checkpoints.requireSameData(start.checkpoint(), base.data(), train, test);
-        }
-        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.chunks(spark, train, base.workers(), base.seed()),
-                "train");
-        JavaRDD<DataSet> testShards = Shards.of(MnistFrames.chunks(spark, test,
-                Math.min(base.workers(), test.count()), null), "test");
-        try {
-            trainShards.count();
-            testShards.count();
-            return trainOn(base, table, store, start, train, test, trainShards, testShards,
-                    (System.nanoTime() - t0) / 1e9, runStart, losses);
-        } finally {
-            trainShards.unpersist(false);
-            testShards.unpersist(false);
-        }
-    }
-
-    private MultiLayerNetwork trainOn(TrainConfig base, MetricsTable table, RunStore store, Start start,
-                                      FashionMnist.Split train, FashionMnist.Split test, JavaRDD<DataSet> trainShards,
-                                      JavaRDD<DataSet> testShards, double loadSeconds, long runStart,
-                                      ExecutorLosses losses) {
+    private MultiLayerNetwork trainOn(TrainConfig base, MetricsTable table, RunStore store, Start start, Data data,
+                                      long runStart, ExecutorLosses losses) {
+        JavaRDD<DataSet> trainShards = data.trainShards();
+        boolean record = store != null;
         PrintStream out = output.out();
         SparkContext sc = spark.sparkContext();
         // once the data is loaded, the executors holding it have registered: barrier averaging needs their slots
@@ -211,13 +265,11 @@ public final class TrainJob {
         Timestamp runStarted = start.checkpoint() == null ? new Timestamp(System.currentTimeMillis())
                 : Checkpoints.runStartedAt(start.checkpoint());
         RunInfo run = new RunInfo(cfg.runId(), runStarted, cfg, sc.master(), executorCount(sc), sc.applicationId(),
-                spark.version(), projectVersion(), sc.getConf().get("spark.sparkdropout.gitCommit", "unknown"), train,
-                test, store.modelPath(cfg.runId()).toString());
+                spark.version(), projectVersion(), sc.getConf().get("spark.sparkdropout.gitCommit", "unknown"),
+                data.train(), data.test(), record ? store.modelPath(cfg.runId()).toString() : null);
         out.printf("run %s: %s%n", cfg.runId(), cfg);
         out.printf("data %s: %d train / %d test examples%s, loaded into %d partitions in %.1f s%n", cfg.data(),
-                train.count(), test.count(), train.official() && test.official()
-                        ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
-                cfg.workers(), loadSeconds);
+                data.train().count(), data.test().count(), data.note(), cfg.workers(), data.loadSeconds());
         out.printf("spark %s master %s (%s): %d worker(s) x %d examples per step%s; %s%n", spark.version(),
                 sc.master(), sc.applicationId(), cfg.workers(), cfg.perWorkerBatchSize(),
                 cfg.threadsPerWorker() > 0 ? ", " + cfg.threadsPerWorker() + " native thread(s) each" : "",
@@ -236,7 +288,7 @@ public final class TrainJob {
                 + System.identityHashCode(net), cfg.threadsPerWorker());
         int epoch = start.completedEpochs() + 1;
         String doing = "epoch " + epoch;
-        try (EpochAppender appender = new EpochAppender(table);
+        try (EpochAppender appender = record ? new EpochAppender(table) : null;
              DistributedTraining training = new DistributedTraining(jsc, net, networkJson,
                      cfg.trainingSettings(), output, losses)) {
             for (; epoch <= cfg.epochs(); epoch++) {
@@ -246,25 +298,31 @@ public final class TrainJob {
                 long e0 = System.nanoTime();
                 TrainStats stats = training.fitEpoch(epoch, trainShards);
                 long e1 = System.nanoTime();
-                EvalResult eval = evaluation.evaluate(training.network(), testShards, FashionMnist.CLASSES);
+                EvalResult eval = data.testShards() == null ? null
+                        : evaluation.evaluate(training.network(), data.testShards(), FashionMnist.CLASSES);
                 long e2 = System.nanoTime();
-                EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(), eval.accuracy(),
+                EpochRecord epochRecord = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(),
+                        eval == null ? Double.NaN : eval.accuracy(),
                         (e1 - e0) / 1e9, (e2 - e1) / 1e9, stats.examples(), stats.workerSeconds() > 0
                         ? stats.workerSeconds() / cfg.workers() : Double.NaN, started,
                         new Timestamp(System.currentTimeMillis()),
-                        store.checkpointPath(cfg.runId(), epoch).toString());
+                        record ? store.checkpointPath(cfg.runId(), epoch).toString() : null);
                 output.clearProgress();
-                MultiLayerNetwork snapshot = DropoutMlp.portable(net); // this epoch's parameters, copied now
-                int done = epoch;
-                appender.append(MetricsSchema.epochRow(run, record), MetricsSchema.classRows(cfg.runId(), epoch,
-                        eval), cfg.runId(), epoch, () -> store.publishCheckpoint(cfg.runId(), done, snapshot, state));
-                records.add(record);
-                output.epochDone(record);
+                if (record) {
+                    MultiLayerNetwork snapshot = DropoutMlp.portable(net); // this epoch's parameters, copied now
+                    int done = epoch;
+                    appender.append(MetricsSchema.epochRow(run, epochRecord), eval == null ? List.of()
+                                    : MetricsSchema.classRows(cfg.runId(), epoch, eval), cfg.runId(), epoch,
+                            () -> store.publishCheckpoint(cfg.runId(), done, snapshot, state));
+                }
+                records.add(epochRecord);
+                output.epochDone(epochRecord);
                 out.printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s%s, %.0f ex/s,"
-                                + " eval %.2f s)%n", epoch, record.trainLoss(), record.trainAcc(),
-                        record.testAcc(), record.trainSeconds(), Double.isNaN(record.workerBusySeconds()) ? ""
-                                : String.format(" of which workers busy %.2f s", record.workerBusySeconds()),
-                        record.examplesPerSecond(), record.evalSeconds());
+                                + " eval %.2f s)%n", epoch, epochRecord.trainLoss(), epochRecord.trainAcc(),
+                        epochRecord.testAcc(), epochRecord.trainSeconds(),
+                        Double.isNaN(epochRecord.workerBusySeconds()) ? "" : String.format(
+                                " of which workers busy %.2f s", epochRecord.workerBusySeconds()),
+                        epochRecord.examplesPerSecond(), epochRecord.evalSeconds());
             }
             doing = "saving the results of epoch " + cfg.epochs(); // the appender's close: the last rows, checkpoint
         } catch (ConfigException | DataException e) {
@@ -276,10 +334,12 @@ public final class TrainJob {
             evaluation.release();
             networkJson.destroy();
         }
-        try {
-            store.publishModel(cfg.runId(), DropoutMlp.portable(net));
-        } catch (RuntimeException e) {
-            throw failure(store, cfg, "saving the final model", e);
+        if (record) {
+            try {
+                store.publishModel(cfg.runId(), DropoutMlp.portable(net));
+            } catch (RuntimeException e) {
+                throw failure(store, cfg, "saving the final model", e);
+            }
         }
 
         EpochRecord last = records.get(records.size() - 1);
@@ -287,6 +347,9 @@ public final class TrainJob {
         out.printf("done: run %s, %d epochs, final test acc %.4f, %.2f s training (%.2f s/epoch), %.1f s in all%n",
                 cfg.runId(), last.epoch(), last.testAcc(), trainTotal, trainTotal / records.size(),
                 (System.nanoTime() - runStart) / 1e9);
+        if (!record) {
+            return net;
+        }
         String plot = new org.apache.hadoop.fs.Path(cfg.metrics(), "plots/" + cfg.runId() + ".png").toString();
         out.printf("model: %s%n", store.modelPath(cfg.runId()));
         try {
@@ -306,7 +369,7 @@ public final class TrainJob {
     private static JobFailure failure(RunStore store, TrainConfig cfg, String doing, Exception e) {
         int kept;
         try {
-            kept = store.lastCheckpoint(cfg.runId()).orElse(0);
+            kept = store == null ? -1 : store.lastCheckpoint(cfg.runId()).orElse(0);
         } catch (RuntimeException unreadable) {
             kept = -1;
         }

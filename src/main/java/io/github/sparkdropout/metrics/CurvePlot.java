@@ -114,6 +114,9 @@ public final class CurvePlot {
                 for (int i = 0; i < y.length; i++) {
                     y[i] = rows.get(i).getDouble(2 + m);
                 }
+                if (java.util.Arrays.stream(y).allMatch(Double::isNaN)) {
+                    continue; // trained without evaluation data (an Estimator fit without a validation set)
+                }
                 String name = byRun.size() == 1 ? LABELS[m] : e.getKey() + " " + LABELS[m];
                 XYSeries s = chart.addSeries(name, x, y);
                 s.setLineStyle(STROKES[m]);

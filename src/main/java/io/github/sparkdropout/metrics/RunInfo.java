@@ -1,7 +1,7 @@
 package io.github.sparkdropout.metrics;
 
 import io.github.sparkdropout.config.TrainConfig;
-import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.DataProvenance;
 
 import java.io.Serializable;
 import java.sql.Timestamp;
@@ -12,5 +12,5 @@ import java.sql.Timestamp;
  */
 public record RunInfo(String runId, Timestamp startedAt, TrainConfig config, String master, int executorCount,
                       String appId, String sparkVersion, String projectVersion, String gitCommit,
-                      FashionMnist.Split train, FashionMnist.Split test, String modelPath) implements Serializable {
+                      DataProvenance train, DataProvenance test, String modelPath) implements Serializable {
 }

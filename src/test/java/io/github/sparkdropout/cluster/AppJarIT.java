@@ -57,6 +57,24 @@ class AppJarIT {
                 e -> e.getValue().size() + " classes, e.g. " + new TreeSet<>(e.getValue()).first())));
     }
 
+    /** The jar {@code mvn install} installs for other applications: this project's classes and defaults only. */
+    @Test
+    void theLibraryJarHoldsTheEstimatorAndOnlyThisProjectsClasses() throws IOException {
+        Path library;
+        try (Stream<Path> jars = Files.list(Path.of("target"))) {
+            library = jars.filter(p -> p.getFileName().toString().matches("spark-dropout-mlp-[0-9.]+(-SNAPSHOT)?\\.jar"))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("no library jar in target/"));
+        }
+        Set<String> classes = classes(library);
+        assertTrue(classes.contains("io/github/sparkdropout/ml/DropoutMlpClassifier.class"), library.toString());
+        assertTrue(classes.contains("io/github/sparkdropout/ml/DropoutMlpModel.class"), library.toString());
+        assertEquals(List.of(), classes.stream().filter(c -> !c.startsWith("io/github/sparkdropout/")).toList());
+        try (JarFile j = new JarFile(library.toFile())) {
+            assertNotNull(j.getEntry("train.properties"), "the settings' defaults travel with the library");
+        }
+        System.out.printf("library jar: %s, %.2f MB%n", library.getFileName(), Files.size(library) / 1e6);
+    }
+
     @Test
     void carriesTheJobAndTheNd4jBackendOfItsBuildForLinuxX8664() throws IOException {
         try (JarFile j = new JarFile(appJar().toFile())) {

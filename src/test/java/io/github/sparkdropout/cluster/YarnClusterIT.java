@@ -2,6 +2,14 @@ package io.github.sparkdropout.cluster;
 
 import io.github.sparkdropout.Submit;
 import io.github.sparkdropout.TestData;
+import io.github.sparkdropout.TestSpark;
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.MnistFrames;
+import io.github.sparkdropout.ml.DropoutMlpClassifier;
+import io.github.sparkdropout.ml.DropoutMlpModel;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.AfterAll;
@@ -203,9 +211,13 @@ class YarnClusterIT {
                 assertTrue(m.find());
                 appId = m.group(1);
                 String attempt1 = appId.replace("application_", "container_") + "_01_000001";
-                am = ProcessHandle.current().descendants().filter(p -> p.info().arguments().map(a ->
-                        String.join(" ", a)).filter(a -> a.contains("ApplicationMaster") && a.contains(attempt1))
-                        .isPresent()).findFirst().orElse(null);
+                // the JVM itself, not the container's launch shell (whose command line names the same container):
+                // killing the shell would orphan the JVM, which would go on running outside YARN's control
+                am = ProcessHandle.current().descendants()
+                        .filter(p -> p.info().command().filter(c -> c.endsWith("/java")).isPresent())
+                        .filter(p -> p.info().arguments().map(a -> String.join(" ", a))
+                                .filter(a -> a.contains("ApplicationMaster") && a.contains(attempt1)).isPresent())
+                        .findFirst().orElse(null);
             }
         }
         assertTrue(am != null, "found the running application master after its first epoch");
@@ -221,5 +233,42 @@ class YarnClusterIT {
                 "--format", "csv");
         assertEquals("run_id,n,epochs,first,last\n" + appId + ",4,4,1,4\n", rows.out(),
                 "one run, each epoch once: " + rows.both());
+    }
+
+    /**
+     * The Spark ML face on HDFS: a model the job trained on YARN (its model.zip on HDFS) loads as a
+     * DropoutMlpModel, and an Estimator's model saved to HDFS loads back to identical predictions.
+     */
+    @Test
+    @Order(7)
+    void sparkMlModelsSaveAndLoadOnHdfs() throws Exception {
+        try {
+            saveAndLoadOnHdfs(TestSpark.get());
+        } finally {
+            TestSpark.stop(); // the cluster tests after this one share the JVM
+        }
+    }
+
+    private void saveAndLoadOnHdfs(SparkSession spark) throws Exception {
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Dataset<Row> train = MnistFrames.of(spark, FashionMnist.train(TestData.realData(), 1024, conf), 2, 1L);
+        Dataset<Row> test = MnistFrames.of(spark, FashionMnist.test(TestData.realData(), 300, conf), 1, null).cache();
+
+        FileStatus[] saved = hadoop.fs().globStatus(new org.apache.hadoop.fs.Path(hadoop.uri("/team/*/models/*/model.zip")));
+        assertTrue(saved != null && saved.length > 0, "the job saved its models on HDFS");
+        DropoutMlpModel fromJob = DropoutMlpModel.load(saved[0].getPath().toString());
+        assertEquals(300, fromJob.transform(test).count());
+
+        DropoutMlpModel model = new DropoutMlpClassifier().setEpochs(1).setWorkers(2).fit(train);
+        String path = hadoop.uri("/team/spark-ml/model");
+        model.write().save(path);
+        assertTrue(hadoop.fs().exists(new org.apache.hadoop.fs.Path(path + "/data/network.zip")));
+        assertTrue(hadoop.fs().exists(new org.apache.hadoop.fs.Path(path + "/metadata")));
+        assertEquals(predictions(model.transform(test)), predictions(DropoutMlpModel.load(path).transform(test)));
+    }
+
+    private static List<String> predictions(Dataset<Row> frame) {
+        return frame.select("prediction", "probability").collectAsList().stream()
+                .map(r -> r.getDouble(0) + " " + r.get(1)).toList();
     }
 }

@@ -1,0 +1,263 @@
+package io.github.sparkdropout.ml;
+
+import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.data.FrameShards;
+import io.github.sparkdropout.job.TrainJob;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReadable;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.when;
+
+/**
+ * The book's dropout MLP as a Spark ML {@link Estimator}: {@link #fit} trains it on a frame's partitions with the
+ * job's own parameter-averaging master (the same code path as {@code ./submit.sh train}) and returns a
+ * {@link DropoutMlpModel}. The frame needs a vector column of 784 values in [0, 1] ({@code featuresCol}) and a label
+ * column of classes 0..9 ({@code labelCol}); rows where the optional boolean {@code validationIndicatorCol} is true
+ * are held out and evaluated after every epoch (the recorded {@code test_acc}). With {@code metrics} set, the fit
+ * records its epochs, checkpoints, model and plot there exactly as the job does.
+ *
+ * <p>The training settings are the job's own declarations ({@link TrainConfig}), with their defaults, rules and
+ * checks: a value the command line refuses, the Estimator refuses too.
+ *
+ * <p>Not a {@code ProbabilisticClassifier}: Spark's Scala predictor classes create their params in their own
+ * constructors from {@code uid()}, before a Java subclass can set it, and their {@code fit} scans the labels again
+ * and scores row by row; this Estimator checks every row in one job and scores in batches.
+ */
+public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> implements DefaultParamsWritable {
+    private static final long serialVersionUID = 1L;
+
+    private final String uid;
+    private final Map<Param<?>, org.apache.spark.ml.param.Param<?>> settings;
+    private final ColumnParams columns;
+    private final org.apache.spark.ml.param.Param<String> labelCol;
+    private final org.apache.spark.ml.param.Param<String> validationIndicatorCol;
+
+    public DropoutMlpClassifier() {
+        this(Identifiable$.MODULE$.randomUID("dropoutMlp"));
+    }
+
+    public DropoutMlpClassifier(String uid) {
+        this.uid = uid;
+        this.columns = new ColumnParams(uid);
+        this.labelCol = new org.apache.spark.ml.param.Param<>(uid, "labelCol", "label column name (classes 0..9)");
+        this.validationIndicatorCol = new org.apache.spark.ml.param.Param<>(uid, "validationIndicatorCol",
+                "name of a boolean column: true marks rows held out and evaluated after every epoch (optional)");
+        this.settings = SharedParams.declare(uid);
+        columns.setDefaults(this::setDefaultValue);
+        setDefaultValue(labelCol, "label");
+        settings.forEach((declaration, p) -> {
+            Object v = SharedParams.sparkDefault(declaration);
+            if (v != null) {
+                setDefaultValue(p, v);
+            }
+        });
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void setDefaultValue(org.apache.spark.ml.param.Param p, Object value) {
+        setDefault(p, value);
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    // ---- columns
+
+    public org.apache.spark.ml.param.Param<String> featuresCol() { return columns.featuresCol; }
+    public org.apache.spark.ml.param.Param<String> labelCol() { return labelCol; }
+    public org.apache.spark.ml.param.Param<String> predictionCol() { return columns.predictionCol; }
+    public org.apache.spark.ml.param.Param<String> probabilityCol() { return columns.probabilityCol; }
+    public org.apache.spark.ml.param.Param<String> rawPredictionCol() { return columns.rawPredictionCol; }
+    public org.apache.spark.ml.param.Param<String> validationIndicatorCol() { return validationIndicatorCol; }
+
+    public DropoutMlpClassifier setFeaturesCol(String v) { return put(featuresCol(), v); }
+    public DropoutMlpClassifier setLabelCol(String v) { return put(labelCol, v); }
+    public DropoutMlpClassifier setPredictionCol(String v) { return put(predictionCol(), v); }
+    public DropoutMlpClassifier setProbabilityCol(String v) { return put(probabilityCol(), v); }
+    public DropoutMlpClassifier setRawPredictionCol(String v) { return put(rawPredictionCol(), v); }
+    public DropoutMlpClassifier setValidationIndicatorCol(String v) { return put(validationIndicatorCol, v); }
+
+    public String getFeaturesCol() { return getOrDefault(featuresCol()); }
+    public String getLabelCol() { return getOrDefault(labelCol); }
+
+    // ---- training settings: declared once in TrainConfig; these are their Spark ML faces
+
+    private org.apache.spark.ml.param.Param<?> setting(Param<?> declaration) {
+        return settings.get(declaration);
+    }
+
+    public org.apache.spark.ml.param.Param<String> variant() { return cast(setting(TrainConfig.VARIANT)); }
+    public IntParam epochs() { return (IntParam) setting(TrainConfig.EPOCHS); }
+    public IntParam workers() { return (IntParam) setting(TrainConfig.WORKERS); }
+    public IntParam batchSize() { return (IntParam) setting(TrainConfig.BATCH_SIZE); }
+    public IntParam averagingFrequency() { return (IntParam) setting(TrainConfig.AVERAGING_FREQUENCY); }
+    public DoubleParam lr() { return (DoubleParam) setting(TrainConfig.LR); }
+    public DoubleParam dropout1() { return (DoubleParam) setting(TrainConfig.DROPOUT1); }
+    public DoubleParam dropout2() { return (DoubleParam) setting(TrainConfig.DROPOUT2); }
+    public LongParam seed() { return (LongParam) setting(TrainConfig.SEED); }
+    public org.apache.spark.ml.param.Param<String> trainingMaster() { return cast(setting(TrainConfig.TRAINING_MASTER)); }
+    public org.apache.spark.ml.param.Param<String> step() { return cast(setting(TrainConfig.STEP)); }
+    public org.apache.spark.ml.param.Param<String> averagingSync() { return cast(setting(TrainConfig.AVERAGING_SYNC)); }
+    public IntParam threadsPerWorker() { return (IntParam) setting(TrainConfig.THREADS_PER_WORKER); }
+    public org.apache.spark.ml.param.Param<String> metrics() { return cast(setting(TrainConfig.METRICS)); }
+    public org.apache.spark.ml.param.Param<String> runId() { return cast(setting(TrainConfig.RUN_ID)); }
+
+    public DropoutMlpClassifier setVariant(String v) { return put(variant(), v); }
+    public DropoutMlpClassifier setEpochs(int v) { return put(epochs(), v); }
+    /** 0: auto (Spark's default parallelism). */
+    public DropoutMlpClassifier setWorkers(int v) { return put(workers(), v); }
+    public DropoutMlpClassifier setBatchSize(int v) { return put(batchSize(), v); }
+    public DropoutMlpClassifier setAveragingFrequency(int v) { return put(averagingFrequency(), v); }
+    public DropoutMlpClassifier setLr(double v) { return put(lr(), v); }
+    public DropoutMlpClassifier setDropout1(double v) { return put(dropout1(), v); }
+    public DropoutMlpClassifier setDropout2(double v) { return put(dropout2(), v); }
+    public DropoutMlpClassifier setSeed(long v) { return put(seed(), v); }
+    public DropoutMlpClassifier setTrainingMaster(String v) { return put(trainingMaster(), v); }
+    public DropoutMlpClassifier setStep(String v) { return put(step(), v); }
+    public DropoutMlpClassifier setAveragingSync(String v) { return put(averagingSync(), v); }
+    /** 0: auto (the executor's cores shared by its concurrent tasks). */
+    public DropoutMlpClassifier setThreadsPerWorker(int v) { return put(threadsPerWorker(), v); }
+    /** Where to record the fit's epochs, checkpoints, model and plot (unset: nothing is written). */
+    public DropoutMlpClassifier setMetrics(String v) { return put(metrics(), v); }
+    public DropoutMlpClassifier setRunId(String v) { return put(runId(), v); }
+
+    public String getVariant() { return getOrDefault(variant()); }
+    public int getEpochs() { return (Integer) getOrDefault(epochs()); }
+    public int getWorkers() { return (Integer) getOrDefault(workers()); }
+    public int getBatchSize() { return (Integer) getOrDefault(batchSize()); }
+    public int getAveragingFrequency() { return (Integer) getOrDefault(averagingFrequency()); }
+    public double getLr() { return (Double) getOrDefault(lr()); }
+    public double getDropout1() { return (Double) getOrDefault(dropout1()); }
+    public double getDropout2() { return (Double) getOrDefault(dropout2()); }
+    public long getSeed() { return (Long) getOrDefault(seed()); }
+
+    @SuppressWarnings("unchecked")
+    private static org.apache.spark.ml.param.Param<String> cast(org.apache.spark.ml.param.Param<?> p) {
+        return (org.apache.spark.ml.param.Param<String>) p;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private DropoutMlpClassifier put(org.apache.spark.ml.param.Param p, Object value) {
+        set(p, value);
+        return this;
+    }
+
+    /**
+     * The job's configuration for this fit: the settings set on this Estimator as flags over the packaged
+     * defaults, checked as the command line checks them (one-line {@code ConfigException}).
+     */
+    TrainConfig trainConfig() {
+        Map<String, String> flags = new LinkedHashMap<>();
+        settings.forEach((declaration, p) -> {
+            if (isSet(p)) {
+                flags.put(declaration.name(), SharedParams.flagText(declaration, getOrDefault(p)));
+            }
+        });
+        flags.put(TrainConfig.DATA.name(), "dataframe");
+        try {
+            return TrainConfig.of(flags);
+        } catch (ConfigException e) {
+            throw new ConfigException(SharedParams.inParamNames(e.getMessage()));
+        }
+    }
+
+    @Override
+    public DropoutMlpModel fit(Dataset<?> dataset) {
+        transformSchema(dataset.schema());
+        TrainConfig parsed = trainConfig(); // bad settings fail here, before any Spark job
+        Dataset<Row> frame = dataset.toDF();
+        String indicator = isDefined(validationIndicatorCol) ? getOrDefault(validationIndicatorCol) : null;
+        boolean record = isDefined(metrics());
+        TrainJob job = new TrainJob(frame.sparkSession(), new LoggedOutput(LoggerFactory.getLogger(
+                DropoutMlpClassifier.class)));
+        MultiLayerNetwork net = job.run(parsed, cfg -> load(frame, indicator, cfg), record);
+        DropoutMlpModel model = new DropoutMlpModel(uid, net);
+        copyValues(model, new ParamMap());
+        model.setParent(this);
+        return model;
+    }
+
+    /** The frame as training shards (one per worker) and, with a validation indicator, evaluation shards. */
+    private TrainJob.Data load(Dataset<Row> frame, String indicator, TrainConfig cfg) {
+        long t0 = System.nanoTime();
+        String features = getFeaturesCol();
+        String label = getLabelCol();
+        if (indicator == null) {
+            FrameShards.Loaded train = FrameShards.of(frame, features, label, cfg.workers(), "training");
+            return new TrainJob.Data(train.shards(), null, train.provenance(), FrameShards.Provenance.NONE,
+                    " (a DataFrame; no validation rows)", (System.nanoTime() - t0) / 1e9);
+        }
+        Row marks = frame.agg(count(when(col(indicator).isNull(), 1)), count(when(col(indicator), 1))).first();
+        if (marks.getLong(0) > 0) {
+            throw new DataException("column '" + indicator + "' has " + marks.getLong(0) + " null value(s): mark"
+                    + " every row true (validation) or false (training)");
+        }
+        if (marks.getLong(1) == 0) {
+            throw new DataException("column '" + indicator + "' marks no row true: nothing to validate on (leave"
+                    + " validationIndicatorCol unset to train without validation)");
+        }
+        FrameShards.Loaded train = FrameShards.of(frame.where(not(col(indicator))), features, label, cfg.workers(),
+                "training");
+        FrameShards.Loaded validation = FrameShards.of(frame.where(col(indicator)), features, label,
+                (int) Math.min(cfg.workers(), marks.getLong(1)), "validation");
+        return new TrainJob.Data(train.shards(), validation.shards(), train.provenance(), validation.provenance(),
+                " (a DataFrame; validation rows marked by " + indicator + ")", (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        FrameShards.requireColumns(schema, getFeaturesCol(), getLabelCol());
+        if (isDefined(validationIndicatorCol)) {
+            String indicator = getOrDefault(validationIndicatorCol);
+            if (!Arrays.asList(schema.fieldNames()).contains(indicator)) {
+                throw new DataException("column '" + indicator + "' (validationIndicatorCol) not found; the frame"
+                        + " has: " + String.join(", ", schema.fieldNames()));
+            }
+            if (!DataTypes.BooleanType.equals(schema.apply(indicator).dataType())) {
+                throw new DataException("column '" + indicator + "' is " + schema.apply(indicator).dataType()
+                        .simpleString() + ", not a boolean (validationIndicatorCol)");
+            }
+        }
+        return ColumnParams.withOutputs(schema, getFeaturesCol(), getOrDefault(rawPredictionCol()),
+                getOrDefault(probabilityCol()), getOrDefault(predictionCol()));
+    }
+
+    @Override
+    public DropoutMlpClassifier copy(ParamMap extra) {
+        return defaultCopy(extra);
+    }
+
+    public static MLReader<DropoutMlpClassifier> read() {
+        return new DefaultParamsReadable<DropoutMlpClassifier>() {
+        }.read();
+    }
+
+    public static DropoutMlpClassifier load(String path) {
+        return read().load(path);
+    }
+}

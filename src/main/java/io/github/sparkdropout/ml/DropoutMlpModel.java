@@ -1,0 +1,250 @@
+package io.github.sparkdropout.ml;
+
+import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FrameShards;
+import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.ParamVectors;
+import io.github.sparkdropout.replica.ReplicaCache;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReadable;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * A trained dropout MLP as a Spark ML {@link Model}: {@link #transform} adds the prediction (the class, a double),
+ * the class probabilities and the raw prediction (the output layer's logits) to every row, computed on the
+ * executors in batches. Saved with {@link #write} (Spark ML's params metadata, plus the network as the very DL4J zip
+ * {@code ./submit.sh train} writes, under {@code data/network.zip}) and read with {@link #load}, on any Hadoop
+ * filesystem; {@link #load} also takes a DL4J zip the job saved ({@code models/RUN/model.zip}, a checkpoint).
+ */
+public final class DropoutMlpModel extends Model<DropoutMlpModel> implements DefaultParamsWritable {
+    private static final long serialVersionUID = 1L;
+    private static final String NETWORK = "data/network.zip";
+    private static final int BATCH = 1024;
+
+    private final String uid;
+    private final ColumnParams columns;
+    private transient MultiLayerNetwork network; // the driver's copy; executors rebuild it from a broadcast
+
+    /** For Spark ML's reader and copies; {@link #load} and fits set the network. */
+    public DropoutMlpModel(String uid) {
+        this.uid = uid;
+        this.columns = new ColumnParams(uid);
+        columns.setDefaults(this::setDefaultValue);
+    }
+
+    DropoutMlpModel(String uid, MultiLayerNetwork network) {
+        this(uid);
+        this.network = DropoutMlp.portable(network);
+    }
+
+    private void setDefaultValue(Param<String> p, String value) {
+        setDefault(p, value);
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    /** The trained network (DL4J's own classes only: it loads anywhere DL4J runs). */
+    public MultiLayerNetwork network() {
+        if (network == null) {
+            throw new IllegalStateException("model " + uid + " has no network (built by hand, not by fit or load)");
+        }
+        return network;
+    }
+
+    public Param<String> featuresCol() { return columns.featuresCol; }
+    public Param<String> predictionCol() { return columns.predictionCol; }
+    public Param<String> probabilityCol() { return columns.probabilityCol; }
+    public Param<String> rawPredictionCol() { return columns.rawPredictionCol; }
+
+    public DropoutMlpModel setFeaturesCol(String v) { set(featuresCol(), v); return this; }
+    public DropoutMlpModel setPredictionCol(String v) { set(predictionCol(), v); return this; }
+    public DropoutMlpModel setProbabilityCol(String v) { set(probabilityCol(), v); return this; }
+    public DropoutMlpModel setRawPredictionCol(String v) { set(rawPredictionCol(), v); return this; }
+
+    public int numClasses() {
+        return FashionMnist.CLASSES;
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        return ColumnParams.withOutputs(schema, getOrDefault(featuresCol()), getOrDefault(rawPredictionCol()),
+                getOrDefault(probabilityCol()), getOrDefault(predictionCol()));
+    }
+
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        StructType out = transformSchema(dataset.schema());
+        SparkSession spark = dataset.sparkSession();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        // left to Spark's ContextCleaner once the returned frame is gone: the frame may be used long after this call
+        Broadcast<String> json = jsc.broadcast(network().getLayerWiseConfigurations().toJson());
+        Broadcast<float[]> params = jsc.broadcast(ParamVectors.get(network()));
+        Scorer scorer = new Scorer(uid, json, params, dataset.schema().fieldIndex(getOrDefault(featuresCol())),
+                getOrDefault(featuresCol()), !getOrDefault(rawPredictionCol()).isEmpty(),
+                !getOrDefault(probabilityCol()).isEmpty(), !getOrDefault(predictionCol()).isEmpty());
+        JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(scorer);
+        return spark.createDataFrame(rows, out);
+    }
+
+    /** A partition's rows, scored in batches by a replica of the network in the executor. */
+    private record Scorer(String uid, Broadcast<String> json, Broadcast<float[]> params, int featuresIndex,
+                          String featuresCol, boolean raw, boolean probability, boolean prediction)
+            implements FlatMapFunction<Iterator<Row>, Row>, Serializable {
+        @Override
+        public Iterator<Row> call(Iterator<Row> input) {
+            TaskContext task = TaskContext.get();
+            // one replica per task (never shared by two tasks at once), set to this model's parameters
+            MultiLayerNetwork net = ReplicaCache.acquire("model-" + uid + "/" + task.taskAttemptId(), json.value(),
+                    params.value(), 1).net();
+            List<Row> out = new ArrayList<>();
+            List<Row> batch = new ArrayList<>(BATCH);
+            float[] x = new float[BATCH * FashionMnist.PIXELS];
+            while (input.hasNext()) {
+                batch.add(input.next());
+                if (batch.size() == BATCH || !input.hasNext()) {
+                    score(net, batch, x, out);
+                    batch.clear();
+                }
+            }
+            ReplicaCache.evict("model-" + uid + "/" + task.taskAttemptId());
+            return out.iterator();
+        }
+
+        private void score(MultiLayerNetwork net, List<Row> batch, float[] x, List<Row> out) {
+            int n = batch.size();
+            for (int i = 0; i < n; i++) {
+                Object v = batch.get(i).get(featuresIndex);
+                if (!(v instanceof Vector vector) || vector.size() != FashionMnist.PIXELS) {
+                    throw new DataException("column '" + featuresCol + "' holds " + (v == null ? "a null"
+                            : "a vector of " + ((Vector) v).size() + " values") + ": the network takes "
+                            + FashionMnist.PIXELS + " values (28 x 28 pixels)");
+                }
+                FrameShards.dense(vector, x, i * FashionMnist.PIXELS);
+            }
+            INDArray features = Nd4j.create(java.util.Arrays.copyOf(x, n * FashionMnist.PIXELS),
+                    new long[]{n, FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT);
+            List<INDArray> activations = net.feedForward(features, false);
+            INDArray probabilities = activations.get(activations.size() - 1);
+            Layer last = net.getOutputLayer();
+            INDArray logits = activations.get(activations.size() - 2).mmul(last.getParam("W"))
+                    .addiRowVector(last.getParam("b"));
+            for (int i = 0; i < n; i++) {
+                Row r = batch.get(i);
+                List<Object> values = new ArrayList<>(r.length() + 3);
+                for (int c = 0; c < r.length(); c++) {
+                    values.add(r.get(c));
+                }
+                double[] p = probabilities.getRow(i).toDoubleVector();
+                if (raw) {
+                    values.add(new DenseVector(logits.getRow(i).toDoubleVector()));
+                }
+                if (probability) {
+                    values.add(new DenseVector(p));
+                }
+                if (prediction) {
+                    int best = 0;
+                    for (int c = 1; c < p.length; c++) {
+                        best = p[c] > p[best] ? c : best;
+                    }
+                    values.add((double) best);
+                }
+                out.add(RowFactory.create(values.toArray()));
+            }
+        }
+    }
+
+    @Override
+    public DropoutMlpModel copy(ParamMap extra) {
+        DropoutMlpModel copy = copyValues(new DropoutMlpModel(uid), extra);
+        copy.network = network;
+        return (DropoutMlpModel) copy.setParent(parent());
+    }
+
+    /** Spark ML's params metadata (as every MLlib model writes it), then the network as DL4J's zip. */
+    @Override
+    public MLWriter write() {
+        MLWriter params = DefaultParamsWritable.super.write();
+        DropoutMlpModel model = this;
+        return new MLWriter() {
+            @Override
+            public void saveImpl(String path) {
+                try {
+                    params.session(sparkSession()).save(path);
+                } catch (IOException e) { // Scala's save declares none, but can throw it
+                    throw new UncheckedIOException(path + ": cannot save the model's params: " + e.getMessage(), e);
+                }
+                RunStore.writeNetwork(model.network(), new Path(path, NETWORK),
+                        sparkSession().sparkContext().hadoopConfiguration());
+            }
+        };
+    }
+
+    public static MLReader<DropoutMlpModel> read() {
+        return new MLReader<>() {
+            @Override
+            public DropoutMlpModel load(String path) {
+                Configuration hadoop = sparkSession().sparkContext().hadoopConfiguration();
+                Path p = new Path(path);
+                try {
+                    FileSystem fs = p.getFileSystem(hadoop);
+                    if (!fs.exists(p)) {
+                        throw new DataException(path + ": not found (a saved DropoutMlpModel directory or a DL4J"
+                                + " model zip)");
+                    }
+                    if (fs.getFileStatus(p).isFile()) { // a network the job saved: model.zip or a checkpoint
+                        return new DropoutMlpModel(Identifiable$.MODULE$.randomUID("dropoutMlp"),
+                                RunStore.readNetwork(p, hadoop));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(path + ": cannot be read: " + e.getMessage(), e);
+                }
+                DropoutMlpModel model = new DefaultParamsReadable<DropoutMlpModel>() {
+                }.read().session(sparkSession()).load(path);
+                model.network = RunStore.readNetwork(new Path(p, NETWORK), hadoop);
+                return model;
+            }
+        };
+    }
+
+    /** A saved {@code DropoutMlpModel} directory, or a DL4J zip {@code ./submit.sh train} saved. */
+    public static DropoutMlpModel load(String path) {
+        return read().load(path);
+    }
+}

@@ -1,0 +1,104 @@
+package io.github.sparkdropout.ml;
+
+import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.TrainConfig;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import scala.runtime.AbstractFunction1;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Spark ML params made from the job's own setting declarations ({@link TrainConfig#PARAMS}: name, meaning, rule)
+ * and defaults ({@code conf/train.properties}): the Estimator and the command line share one declaration, so a
+ * value the CLI refuses, the Estimator refuses too. Names are the flags in camelCase ({@code --batch-size} is
+ * {@code batchSize}); enum settings are strings, as on the command line; "auto" integers are 0.
+ */
+final class SharedParams {
+    /** The settings a fit takes: all but where the data comes from (the frame is the data). */
+    static final List<Param<?>> SETTINGS = TrainConfig.PARAMS.stream()
+            .filter(p -> p != TrainConfig.DATA && p != TrainConfig.TRAIN_LIMIT && p != TrainConfig.TEST_LIMIT)
+            .toList();
+
+    private SharedParams() {
+    }
+
+    /** {@code batch-size} -> {@code batchSize}. */
+    static String camelCase(String flag) {
+        StringBuilder sb = new StringBuilder();
+        boolean upper = false;
+        for (char c : flag.toCharArray()) {
+            if (c == '-') {
+                upper = true;
+            } else {
+                sb.append(upper ? Character.toUpperCase(c) : c);
+                upper = false;
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The Spark ML params of {@link #SETTINGS}, owned by {@code parent}, by declaration. */
+    static Map<Param<?>, org.apache.spark.ml.param.Param<?>> declare(String parent) {
+        Map<Param<?>, org.apache.spark.ml.param.Param<?>> out = new LinkedHashMap<>();
+        for (Param<?> p : SETTINGS) {
+            String name = camelCase(p.name());
+            String doc = p.description() + " (" + p.rule() + ")";
+            out.put(p, p.type() == Integer.class ? new IntParam(parent, name, doc, new Accepts<>(p))
+                    : p.type() == Long.class ? new LongParam(parent, name, doc, new Accepts<>(p))
+                    : p.type() == Double.class ? new DoubleParam(parent, name, doc, new Accepts<>(p))
+                    : new org.apache.spark.ml.param.Param<String>(parent, name, doc, new Accepts<String>(p)));
+        }
+        return out;
+    }
+
+    /** The default of {@code p} as its Spark param holds it, or null where the fit has none (metrics). */
+    static Object sparkDefault(Param<?> p) {
+        if (p == TrainConfig.METRICS) {
+            return null; // a fit records its epochs only when asked to
+        }
+        return sparkValue(p, p.parse(TrainConfig.defaults().get(p.name())));
+    }
+
+    /** A setting's value as its Spark param holds it: enums by lower-case name, everything else as it is. */
+    static Object sparkValue(Param<?> p, Object value) {
+        return value instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : value;
+    }
+
+    /** A Spark param's value as its flag's text (0 of an "auto" integer reads "auto"). */
+    static String flagText(Param<?> p, Object sparkValue) {
+        return p.format(sparkValue);
+    }
+
+    /** A message of the command line's checks in the Estimator's terms: {@code --batch-size} reads {@code batchSize}. */
+    static String inParamNames(String message) {
+        return java.util.regex.Pattern.compile("--([a-z][a-z0-9-]*)").matcher(message)
+                .replaceAll(m -> camelCase(m.group(1)));
+    }
+
+    /** A Spark param validator that asks the declaration (as the CLI's parser would). */
+    private static final class Accepts<T> extends AbstractFunction1<T, Object> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Param<?> declaration;
+
+        Accepts(Param<?> declaration) {
+            this.declaration = declaration;
+        }
+
+        @Override
+        public Object apply(T value) {
+            try {
+                declaration.parse(flagText(declaration, value));
+                return true;
+            } catch (ConfigException e) {
+                return false;
+            }
+        }
+    }
+}
