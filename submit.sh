@@ -248,9 +248,45 @@ while [ $i -lt ${#spark_opts[@]} ]; do
     *) die "spark option $opt needs a Spark installation (set SPARK_HOME or put spark-submit on the PATH)" ;;
   esac
 done
+mapfile -t opens < <(java17_opens)
+
+# Class-data sharing (AppCDS) in local mode: the JVM maps the classes of Spark, DL4J and the job from an archive
+# instead of loading and verifying them at every start (measured on 2 cores: a 1-epoch run 9.7 s -> 5.0 s wall).
+# The archive is made once per build by a short training run of its own (about 20 s), from a jar of the job's
+# classes (the JVM archives classes from jars only). An archive that does not match (another JVM, other memory
+# settings) is ignored by the JVM, silently. SPARKDROPOUT_CDS=off goes without.
+cds=target/cds
+cds_fresh() {
+  [ -f $cds/app.jsa ] && [ -z "$(find target/classes target/classpath.txt -newer $cds/app.jsa -print -quit)" ]
+}
+cds_ready() {
+  cds_fresh && return 0
+  [ -f data/fashion-mnist/train-images-idx3-ubyte.gz ] || return 1 # made from a run on the default data only
+  # one maker at a time; the lock's descriptor is the subshell's own, never the job's
+  ( flock -w 300 9 || exit 1; cds_fresh || cds_make ) 9>target/.cds.lock
+}
+cds_make() {
+  echo "submit.sh: preparing class-data sharing for this build (once, about 20 s) ..." >&2
+  rm -rf $cds && mkdir -p $cds/run || return 1
+  "${JAVA_HOME:+$JAVA_HOME/bin/}jar" cf $cds/classes.jar -C target/classes . || return 1
+  if "$java_bin" "${opens[@]}" -Xmx6g ${jit_opts[@]+"${jit_opts[@]}"} -XX:ArchiveClassesAtExit=$cds/run/app.jsa \
+       "-Dlog4j2.configurationFile=file:$log_conf" -Dspark.master="local[2]" "-Dsparkdropout.logFile=$cds/run/job.log" \
+       -cp "$(cat target/classpath.txt):$cds/classes.jar" "$main_class" train --epochs 1 --train-limit 1024 \
+       --test-limit 512 --data data/fashion-mnist --metrics $cds/run/metrics >$cds/dump.log 2>&1 \
+     && [ -s $cds/run/app.jsa ]; then
+    mv $cds/run/app.jsa $cds/app.jsa && rm -rf $cds/run
+  else
+    echo "submit.sh: class-data sharing not prepared (see $cds/dump.log); running without it" >&2
+    return 1
+  fi
+}
 case "$master" in
-  local*) cp="target/classes:$(cat target/classpath.txt)" ;;
+  local*)
+    cp="target/classes:$(cat target/classpath.txt)"
+    if [ "${SPARKDROPOUT_CDS:-on}" != off ] && cds_ready; then
+      cp="$(cat target/classpath.txt):$cds/classes.jar"
+      jvm+=(-XX:SharedArchiveFile=$cds/app.jsa -Xlog:cds=off -Xlog:cds+dynamic=off)
+    fi ;;
   *) cp="$app_jar:$(cat target/classpath.txt)"; jvm+=("-Dspark.jars=$here/$app_jar") ;;  # executors need the job
 esac
-mapfile -t opens < <(java17_opens)
 exec "$java_bin" "${opens[@]}" "${jvm[@]}" -cp "$cp" "$main_class" "$@"

@@ -291,7 +291,7 @@ public final class TrainJob {
         try (EpochAppender appender = record ? new EpochAppender(table) : null;
              DistributedTraining training = new DistributedTraining(jsc, net, networkJson,
                      cfg.trainingSettings(), output, losses)) {
-            for (; epoch <= cfg.epochs(); epoch++) {
+        for (; epoch <= cfg.epochs(); epoch++) {
                 doing = "epoch " + epoch;
                 output.epochStarts(epoch, cfg.epochs());
                 Timestamp started = new Timestamp(System.currentTimeMillis());
@@ -353,7 +353,11 @@ public final class TrainJob {
         String plot = new org.apache.hadoop.fs.Path(cfg.metrics(), "plots/" + cfg.runId() + ".png").toString();
         out.printf("model: %s%n", store.modelPath(cfg.runId()));
         try {
-            CurvePlot.write(spark, table, List.of(cfg.runId()), plot);
+            if (start.completedEpochs() == 0) { // this process trained every epoch: draw from them
+                CurvePlot.write(cfg.runId(), cfg, records, plot, sc.hadoopConfiguration());
+            } else { // a resumed run: its earlier epochs are in the table
+                CurvePlot.write(spark, table, List.of(cfg.runId()), plot);
+            }
             out.printf("plot: %s%n", plot);
         } catch (java.io.UncheckedIOException e) { // the run and its model are saved: a missing figure is no failure
             LoggerFactory.getLogger(TrainJob.class).warn("{} (./submit.sh plot --run-id {} draws it again)",

@@ -1,6 +1,9 @@
 package io.github.sparkdropout.metrics;
 
 import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.TrainConfig;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.RowFactory;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -63,11 +66,33 @@ public final class CurvePlot {
                         MetricsTable.EPOCHS));
             }
         }
+        return render(byRun, out, spark.sparkContext().hadoopConfiguration());
+    }
+
+    /**
+     * The curves of run {@code runId} ({@code config}) from the epochs this process trained, all of the run's:
+     * the figure a finished run draws without reading the table back (a Spark job and a Parquet scan).
+     */
+    public static int write(String runId, TrainConfig config, List<EpochRecord> epochs, String out,
+                            Configuration hadoop) {
+        System.setProperty("java.awt.headless", "true");
+        List<Row> rows = new ArrayList<>();
+        for (EpochRecord e : epochs) {
+            rows.add(RowFactory.create(runId, e.epoch(), e.trainLoss(), e.trainAcc(), e.testAcc(),
+                    config.variant().name().toLowerCase(Locale.ROOT), config.workers(), config.batchSize(),
+                    config.averagingFrequency(), config.lr(), config.dropout1(), config.dropout2(), config.epochs()));
+        }
+        Map<String, List<Row>> byRun = new LinkedHashMap<>();
+        byRun.put(runId, rows);
+        return render(byRun, out, hadoop);
+    }
+
+    private static int render(Map<String, List<Row>> byRun, String out, Configuration hadoop) {
         XYChart chart = chart(byRun);
         try {
             byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
             Path path = new Path(out);
-            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            FileSystem fs = path.getFileSystem(hadoop);
             if (fs instanceof org.apache.hadoop.fs.LocalFileSystem) {
                 fs = ((org.apache.hadoop.fs.LocalFileSystem) fs).getRaw(); // a PNG for people: no .crc beside it
             }

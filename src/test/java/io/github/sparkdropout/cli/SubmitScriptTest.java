@@ -43,6 +43,22 @@ class SubmitScriptTest {
         assertTrue(first.out().contains("plot: "), "the run's curves are drawn: " + first.out());
     }
 
+    /** Local mode starts from a class-data sharing archive of this build, made by the first run. */
+    @Test
+    void localModeLoadsSparkAndTheJobFromTheClassDataSharingArchive() throws Exception {
+        Path archive = Path.of("target/cds/app.jsa");
+        assertTrue(Files.exists(archive), "the first run made the archive");
+        Path loaded = dir.resolve("class-load.txt");
+        Submit.Result r = submit("--driver-java-options", "-Xlog:class+load=info:file=" + loaded, "sql",
+                "SELECT count(*) AS n FROM metrics", "--metrics", metrics, "--format", "csv");
+        assertEquals(0, r.exit(), r.both());
+        String log = Files.readString(loaded);
+        assertTrue(log.contains("org.apache.spark.SparkContext source: shared objects file (top)"),
+                "Spark's classes come from the archive");
+        assertTrue(log.contains("io.github.sparkdropout.cli.Main source: shared objects file (top)"),
+                "and the job's");
+    }
+
     @Test
     void evaluateAndPredictUseTheSavedModel() throws Exception {
         Submit.Result eval = submit("--master", "local[2]", "evaluate", "--run-id", "sub1", "--metrics", metrics);

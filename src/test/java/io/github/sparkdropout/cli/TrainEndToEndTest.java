@@ -138,6 +138,9 @@ class TrainEndToEndTest {
         byte[] head = Files.readAllBytes(one);
         assertEquals((byte) 0x89, head[0]);
         assertEquals('P', head[1]);
+        // the run drew its figure from the epochs it trained, without reading the table: the same picture
+        assertTrue(java.util.Arrays.equals(head, Files.readAllBytes(Path.of(metrics, "plots", "e2e-scratch.png"))),
+                "the run's own plot equals the one drawn from the table");
         Path two = dir.resolve("two.png");
         assertEquals(6, CurvePlot.write(spark, table, List.of("e2e-scratch", "e2e-stock"), two.toString()));
         assertTrue(Files.size(two) > 1000);
