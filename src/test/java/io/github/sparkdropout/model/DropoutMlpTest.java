@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,6 +33,18 @@ class DropoutMlpTest {
         assertEquals(0.8, ((Dropout) dropoutOf(concise, 1)).getP(), 1e-12, "DL4J takes the RETAIN probability");
         assertEquals(0.5, ((Dropout) dropoutOf(concise, 2)).getP(), 1e-12);
         assertNull(dropoutOf(DropoutMlp.configuration(Variant.CONCISE, 0.5, 0.0, 0.5, 1), 1));
+    }
+
+    /** DL4J takes seed 0 for "unseeded": the book's seed 0 must still give the same network every time. */
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void everySeedIncludingZeroGivesTheSameInitialNetwork(Variant v) {
+        for (long seed : new long[]{0, 1, 42}) {
+            assertEquals(DropoutMlp.create(v, 0.5, 0.2, 0.5, seed).params(),
+                    DropoutMlp.create(v, 0.5, 0.2, 0.5, seed).params(), v + " seed " + seed);
+        }
+        assertNotEquals(DropoutMlp.create(v, 0.5, 0.2, 0.5, 0).params(),
+                DropoutMlp.create(v, 0.5, 0.2, 0.5, 1).params());
     }
 
     @Test
