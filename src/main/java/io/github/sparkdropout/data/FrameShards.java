@@ -38,7 +38,11 @@ public final class FrameShards {
     }
 
     /** The shards and what they hold (counted and checksummed in partition order). */
-    public record Loaded(JavaRDD<DataSet> shards, Provenance provenance) {
+    public record Loaded(JavaRDD<DataSet> shards, Provenance provenance, JavaRDD<?> cached) {
+        /** Frees the executors' memory the shards hold. */
+        public void release() {
+            cached.unpersist(false);
+        }
     }
 
     /**
@@ -85,12 +89,28 @@ public final class FrameShards {
         if (input.javaRDD().getNumPartitions() != partitions) {
             input = input.repartition(partitions);
         }
-        JavaRDD<Row> rows = input.javaRDD();
-        List<Check> checks = rows.mapPartitions(it -> List.of(Check.of(it)).iterator()).collect();
-        Provenance provenance = verdict(checks, featuresCol, labelCol, partitions, name);
-        JavaRDD<DataSet> shards = rows.mapPartitions(it -> List.of(toDataSet(it)).iterator());
-        shards.setName(name + " shards (one DL4J DataSet per worker)");
-        return new Loaded(shards.persist(StorageLevel.MEMORY_ONLY()), provenance);
+        // ONE pass over the frame: each partition is checked and, if it is clean, made into its shard; the checks
+        // come back to the driver, the shards stay cached where they were made
+        JavaRDD<Built> built = input.javaRDD().mapPartitions(it -> List.of(Built.of(it)).iterator())
+                .persist(StorageLevel.MEMORY_ONLY());
+        built.setName(name + " shards (one DL4J DataSet per worker)");
+        Provenance provenance;
+        try {
+            provenance = verdict(built.map(Built::check).collect(), featuresCol, labelCol, partitions, name);
+        } catch (RuntimeException e) {
+            built.unpersist(false);
+            throw e;
+        }
+        return new Loaded(built.map(Built::shard), provenance, built);
+    }
+
+    /** A partition's check and, when the partition has no problem, its shard. */
+    private record Built(Check check, DataSet shard) implements Serializable {
+        static Built of(Iterator<Row> rows) {
+            Check check = new Check();
+            DataSet shard = toDataSet(rows, check);
+            return new Built(check, check.clean() ? shard : null);
+        }
     }
 
     /** What one partition holds, and what is wrong with it. */
@@ -108,52 +128,63 @@ public final class FrameShards {
         byte[] imagesDigest;
         byte[] labelsDigest;
 
-        static Check of(Iterator<Row> it) {
-            Check c = new Check();
-            MessageDigest images = sha256();
-            MessageDigest labels = sha256();
-            ByteBuffer bits = ByteBuffer.allocate(FashionMnist.PIXELS * Float.BYTES);
-            float[] x = new float[FashionMnist.PIXELS];
-            while (it.hasNext()) {
-                Row r = it.next();
-                c.rows++;
-                if (r.isNullAt(1)) {
-                    c.nullLabels++;
+        private final transient MessageDigest images = sha256();
+        private final transient MessageDigest labels = sha256();
+        private final transient ByteBuffer bits = ByteBuffer.allocate(FashionMnist.PIXELS * Float.BYTES);
+
+        boolean clean() {
+            return nullFeatures == 0 && nullLabels == 0 && wrongSize == 0 && nonFinite == 0 && badLabels == 0
+                    && (rows == 0 || (min >= 0 && max <= 1));
+        }
+
+        /** Checks one row; true if it can go into the shard (its features are then in {@code x}). */
+        boolean row(Row r, float[] x, int offset) {
+            rows++;
+            boolean ok = true;
+            if (r.isNullAt(1)) {
+                nullLabels++;
+                ok = false;
+            } else {
+                double l = r.getDouble(1);
+                if (l != Math.rint(l) || l < 0 || l >= FashionMnist.CLASSES) {
+                    badLabels++;
+                    aBadLabel = l;
+                    ok = false;
                 } else {
-                    double l = r.getDouble(1);
-                    if (l != Math.rint(l) || l < 0 || l >= FashionMnist.CLASSES) {
-                        c.badLabels++;
-                        c.aBadLabel = l;
-                    } else {
-                        labels.update((byte) l);
-                    }
+                    labels.update((byte) l);
                 }
-                if (r.isNullAt(0)) {
-                    c.nullFeatures++;
-                    continue;
-                }
-                Vector v = (Vector) r.get(0);
-                if (v.size() != FashionMnist.PIXELS) {
-                    c.wrongSize++;
-                    c.aWrongSize = v.size();
-                    continue;
-                }
-                dense(v, x, 0);
-                bits.clear();
-                for (float f : x) {
-                    if (!Float.isFinite(f)) {
-                        c.nonFinite++;
-                    } else {
-                        c.min = Math.min(c.min, f);
-                        c.max = Math.max(c.max, f);
-                    }
-                    bits.putFloat(f);
-                }
-                images.update(bits.array());
             }
-            c.imagesDigest = images.digest();
-            c.labelsDigest = labels.digest();
-            return c;
+            if (r.isNullAt(0)) {
+                nullFeatures++;
+                return false;
+            }
+            Vector v = (Vector) r.get(0);
+            if (v.size() != FashionMnist.PIXELS) {
+                wrongSize++;
+                aWrongSize = v.size();
+                return false;
+            }
+            dense(v, x, offset);
+            bits.clear();
+            for (int j = offset; j < offset + FashionMnist.PIXELS; j++) {
+                float f = x[j];
+                if (!Float.isFinite(f)) {
+                    nonFinite++;
+                    ok = false;
+                } else {
+                    min = Math.min(min, f);
+                    max = Math.max(max, f);
+                }
+                bits.putFloat(f);
+            }
+            images.update(bits.array());
+            return ok;
+        }
+
+        /** The partition is read: its digests are final. */
+        void done() {
+            imagesDigest = images.digest();
+            labelsDigest = labels.digest();
         }
     }
 
@@ -223,8 +254,11 @@ public final class FrameShards {
                 HexFormat.of().formatHex(labels.digest()));
     }
 
-    /** A checked partition as one DataSet: float32 features [n, 784], one-hot labels [n, 10]. */
-    private static DataSet toDataSet(Iterator<Row> it) {
+    /**
+     * A partition as one DataSet (float32 features [n, 784], one-hot labels [n, 10]), every row checked by
+     * {@code check} on the way; null if any row failed.
+     */
+    private static DataSet toDataSet(Iterator<Row> it, Check check) {
         int px = FashionMnist.PIXELS;
         float[] x = new float[1024 * px];
         byte[] y = new byte[1024];
@@ -235,8 +269,13 @@ public final class FrameShards {
                 x = Arrays.copyOf(x, 2 * n * px);
                 y = Arrays.copyOf(y, 2 * n);
             }
-            dense((Vector) r.get(0), x, n * px);
-            y[n++] = (byte) r.getDouble(1);
+            if (check.row(r, x, n * px)) {
+                y[n++] = (byte) r.getDouble(1);
+            }
+        }
+        check.done();
+        if (!check.clean() || n == 0) {
+            return null;
         }
         INDArray features = Nd4j.create(Arrays.copyOf(x, n * px), new long[]{n, px}, 'c').castTo(DataType.FLOAT);
         INDArray labels = Nd4j.zeros(DataType.FLOAT, n, FashionMnist.CLASSES);

@@ -97,16 +97,11 @@ public final class TrainJob {
 
     /**
      * The data a run trains and evaluates on, in Spark: one cached shard per worker, and the evaluation shards
-     * (null: none, each epoch's test accuracy is then NaN); what they hold; a note for the run's data line.
+     * (null: none, each epoch's test accuracy is then NaN); what they hold; a note for the run's data line; and
+     * what frees the executors' memory they hold once the run is over.
      */
     public record Data(JavaRDD<DataSet> trainShards, JavaRDD<DataSet> testShards, DataProvenance train,
-                       DataProvenance test, String note, double loadSeconds) {
-        void release() {
-            trainShards.unpersist(false);
-            if (testShards != null) {
-                testShards.unpersist(false);
-            }
-        }
+                       DataProvenance test, String note, double loadSeconds, Runnable release) {
     }
 
     /** Puts a run's data into Spark, given its resolved settings (the worker count makes the shards). */
@@ -230,7 +225,10 @@ public final class TrainJob {
             testShards.count();
             return new Data(trainShards, testShards, train, test, train.official() && test.official()
                     ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
-                    (System.nanoTime() - t0) / 1e9);
+                    (System.nanoTime() - t0) / 1e9, () -> {
+                        trainShards.unpersist(false);
+                        testShards.unpersist(false);
+                    });
         };
     }
 
@@ -246,7 +244,7 @@ public final class TrainJob {
             return trainOn(base, table, store, start, data, runStart, losses);
         } finally {
             if (data != null) {
-                data.release();
+                data.release().run();
             }
             losses.stop(sc);
         }

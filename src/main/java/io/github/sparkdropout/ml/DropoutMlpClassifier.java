@@ -210,7 +210,7 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
         if (indicator == null) {
             FrameShards.Loaded train = FrameShards.of(frame, features, label, cfg.workers(), "training");
             return new TrainJob.Data(train.shards(), null, train.provenance(), FrameShards.Provenance.NONE,
-                    " (a DataFrame; no validation rows)", (System.nanoTime() - t0) / 1e9);
+                    " (a DataFrame; no validation rows)", (System.nanoTime() - t0) / 1e9, train::release);
         }
         Row marks = frame.agg(count(when(col(indicator).isNull(), 1)), count(when(col(indicator), 1))).first();
         if (marks.getLong(0) > 0) {
@@ -223,10 +223,20 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
         }
         FrameShards.Loaded train = FrameShards.of(frame.where(not(col(indicator))), features, label, cfg.workers(),
                 "training");
-        FrameShards.Loaded validation = FrameShards.of(frame.where(col(indicator)), features, label,
-                (int) Math.min(cfg.workers(), marks.getLong(1)), "validation");
+        FrameShards.Loaded validation;
+        try {
+            validation = FrameShards.of(frame.where(col(indicator)), features, label,
+                    (int) Math.min(cfg.workers(), marks.getLong(1)), "validation");
+        } catch (RuntimeException e) {
+            train.release();
+            throw e;
+        }
         return new TrainJob.Data(train.shards(), validation.shards(), train.provenance(), validation.provenance(),
-                " (a DataFrame; validation rows marked by " + indicator + ")", (System.nanoTime() - t0) / 1e9);
+                " (a DataFrame; validation rows marked by " + indicator + ")", (System.nanoTime() - t0) / 1e9,
+                () -> {
+                    train.release();
+                    validation.release();
+                });
     }
 
     @Override

@@ -131,23 +131,38 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
         public Iterator<Row> call(Iterator<Row> input) {
             TaskContext task = TaskContext.get();
             // one replica per task (never shared by two tasks at once), set to this model's parameters
-            MultiLayerNetwork net = ReplicaCache.acquire("model-" + uid + "/" + task.taskAttemptId(), json.value(),
-                    params.value(), 1).net();
-            List<Row> out = new ArrayList<>();
-            List<Row> batch = new ArrayList<>(BATCH);
+            String key = "model-" + uid + "/" + task.taskAttemptId();
+            MultiLayerNetwork net = ReplicaCache.acquire(key, json.value(), params.value(), 1).net();
+            org.apache.spark.util.TaskCompletionListener evict = done -> ReplicaCache.evict(key);
+            task.addTaskCompletionListener(evict);
             float[] x = new float[BATCH * FashionMnist.PIXELS];
-            while (input.hasNext()) {
-                batch.add(input.next());
-                if (batch.size() == BATCH || !input.hasNext()) {
-                    score(net, batch, x, out);
-                    batch.clear();
+            List<Row> batch = new ArrayList<>(BATCH);
+            return new Iterator<>() { // batch by batch: a partition's output is never all in memory at once
+                private Iterator<Row> scored = java.util.Collections.emptyIterator();
+
+                @Override
+                public boolean hasNext() {
+                    while (!scored.hasNext() && input.hasNext()) {
+                        batch.clear();
+                        while (batch.size() < BATCH && input.hasNext()) {
+                            batch.add(input.next());
+                        }
+                        scored = score(net, batch, x).iterator();
+                    }
+                    return scored.hasNext();
                 }
-            }
-            ReplicaCache.evict("model-" + uid + "/" + task.taskAttemptId());
-            return out.iterator();
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return scored.next();
+                }
+            };
         }
 
-        private void score(MultiLayerNetwork net, List<Row> batch, float[] x, List<Row> out) {
+        private List<Row> score(MultiLayerNetwork net, List<Row> batch, float[] x) {
             int n = batch.size();
             for (int i = 0; i < n; i++) {
                 Object v = batch.get(i).get(featuresIndex);
@@ -161,32 +176,45 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
             INDArray features = Nd4j.create(java.util.Arrays.copyOf(x, n * FashionMnist.PIXELS),
                     new long[]{n, FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT);
             List<INDArray> activations = net.feedForward(features, false);
-            INDArray probabilities = activations.get(activations.size() - 1);
             Layer last = net.getOutputLayer();
-            INDArray logits = activations.get(activations.size() - 2).mmul(last.getParam("W"))
-                    .addiRowVector(last.getParam("b"));
+            // both matrices copied out once per batch, not row by row
+            float[][] probabilities = activations.get(activations.size() - 1).toFloatMatrix();
+            float[][] logits = activations.get(activations.size() - 2).mmul(last.getParam("W"))
+                    .addiRowVector(last.getParam("b")).toFloatMatrix();
+            List<Row> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Row r = batch.get(i);
-                List<Object> values = new ArrayList<>(r.length() + 3);
-                for (int c = 0; c < r.length(); c++) {
-                    values.add(r.get(c));
+                Object[] values = new Object[r.length() + (raw ? 1 : 0) + (probability ? 1 : 0)
+                        + (prediction ? 1 : 0)];
+                int c = 0;
+                for (; c < r.length(); c++) {
+                    values[c] = r.get(c);
                 }
-                double[] p = probabilities.getRow(i).toDoubleVector();
+                double[] p = toDoubles(probabilities[i]);
                 if (raw) {
-                    values.add(new DenseVector(logits.getRow(i).toDoubleVector()));
+                    values[c++] = new DenseVector(toDoubles(logits[i]));
                 }
                 if (probability) {
-                    values.add(new DenseVector(p));
+                    values[c++] = new DenseVector(p);
                 }
                 if (prediction) {
                     int best = 0;
-                    for (int c = 1; c < p.length; c++) {
-                        best = p[c] > p[best] ? c : best;
+                    for (int k = 1; k < p.length; k++) {
+                        best = p[k] > p[best] ? k : best;
                     }
-                    values.add((double) best);
+                    values[c] = (double) best;
                 }
-                out.add(RowFactory.create(values.toArray()));
+                out.add(RowFactory.create(values));
             }
+            return out;
+        }
+
+        private static double[] toDoubles(float[] f) {
+            double[] d = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                d[i] = f[i];
+            }
+            return d;
         }
     }
 

@@ -58,12 +58,15 @@ final class SharedParams {
         return out;
     }
 
+    /** The packaged defaults, read once (every Estimator copy, e.g. in a CrossValidator, needs them). */
+    private static final Map<String, String> DEFAULTS = TrainConfig.defaults();
+
     /** The default of {@code p} as its Spark param holds it, or null where the fit has none (metrics). */
     static Object sparkDefault(Param<?> p) {
         if (p == TrainConfig.METRICS) {
             return null; // a fit records its epochs only when asked to
         }
-        return sparkValue(p, p.parse(TrainConfig.defaults().get(p.name())));
+        return sparkValue(p, p.parse(DEFAULTS.get(p.name())));
     }
 
     /** A setting's value as its Spark param holds it: enums by lower-case name, everything else as it is. */
