@@ -256,11 +256,14 @@ mapfile -t opens < <(java17_opens)
 # classes (the JVM archives classes from jars only). An archive that does not match (another JVM, other memory
 # settings) is ignored by the JVM, silently. SPARKDROPOUT_CDS=off goes without.
 cds=target/cds
-cds_fresh() {
-  [ -f $cds/app.jsa ] && [ -z "$(find target/classes target/classpath.txt -newer $cds/app.jsa -print -quit)" ]
-}
+# fresh: made after the classes it holds were last compiled (the jar is packed first, so a compile while the
+# archive is being made counts as newer)
+newer_than() { [ -f "$1" ] && [ -z "$(find target/classes target/classpath.txt -newer "$1" -print -quit)" ]; }
+cds_fresh() { [ -f $cds/app.jsa ] && newer_than $cds/classes.jar; }
 cds_ready() {
   cds_fresh && return 0
+  newer_than $cds/failed && return 1 # this build's archive failed once: not again on every run
+  [ "$command" = train ] || return 1 # made by a training run: not on the way to --help, sql or plot
   [ -f data/fashion-mnist/train-images-idx3-ubyte.gz ] || return 1 # made from a run on the default data only
   # one maker at a time; the lock's descriptor is the subshell's own, never the job's
   ( flock -w 300 9 || exit 1; cds_fresh || cds_make ) 9>target/.cds.lock
@@ -268,7 +271,7 @@ cds_ready() {
 cds_make() {
   echo "submit.sh: preparing class-data sharing for this build (once, about 20 s) ..." >&2
   rm -rf $cds && mkdir -p $cds/run || return 1
-  "${JAVA_HOME:+$JAVA_HOME/bin/}jar" cf $cds/classes.jar -C target/classes . || return 1
+  "${JAVA_HOME:+$JAVA_HOME/bin/}jar" cf $cds/classes.jar -C target/classes . || { touch $cds/failed; return 1; }
   if "$java_bin" "${opens[@]}" -Xmx6g ${jit_opts[@]+"${jit_opts[@]}"} -XX:ArchiveClassesAtExit=$cds/run/app.jsa \
        "-Dlog4j2.configurationFile=file:$log_conf" -Dspark.master="local[2]" "-Dsparkdropout.logFile=$cds/run/job.log" \
        -cp "$(cat target/classpath.txt):$cds/classes.jar" "$main_class" train --epochs 1 --train-limit 1024 \
@@ -277,6 +280,7 @@ cds_make() {
     mv $cds/run/app.jsa $cds/app.jsa && rm -rf $cds/run
   else
     echo "submit.sh: class-data sharing not prepared (see $cds/dump.log); running without it" >&2
+    touch $cds/failed
     return 1
   fi
 }

@@ -128,15 +128,6 @@ public final class RunStore {
         }
     }
 
-    /** Reads a saved network (a final model or a checkpoint). */
-    public MultiLayerNetwork network(Path path) {
-        try {
-            return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(read(path)), false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the network " + path, e);
-        }
-    }
-
     /** Writes {@code network} as DL4J's zip to {@code path}, on any Hadoop filesystem (never over a file). */
     public static void writeNetwork(MultiLayerNetwork network, Path path, Configuration hadoop) {
         try (FSDataOutputStream out = path.getFileSystem(hadoop).create(path, false)) {

@@ -92,11 +92,26 @@ public final class Main {
             System.err.println("error: " + e.getMessage());
             return new Outcome(2, e.getMessage());
         } catch (Exception | Error e) { // not the user's input (Spark's own are checked, undeclared): one line here
+            DataException bad = badInputIn(e);
+            if (bad != null) { // bad input found on an executor: it reaches the driver inside Spark's exception
+                System.err.println("error: " + bad.getMessage());
+                return new Outcome(2, bad.getMessage());
+            }
             String summary = e instanceof JobFailure ? e.getMessage() : argv[0] + " failed: "
                     + JobFailure.rootMessage(e);
             System.err.println("error: " + summary + " (full trace in " + logTrace(summary, e) + ")");
             return new Outcome(1, summary);
         }
+    }
+
+    /** The {@link DataException} among {@code e}'s causes, if any. */
+    private static DataException badInputIn(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof DataException d) {
+                return d;
+            }
+        }
+        return null;
     }
 
     /**

@@ -64,8 +64,9 @@ public final class TrainConfig implements Serializable {
             "directory or Hadoop URI of the metrics tables (epochs/ and classes/ Parquet)", ".+", "a path or URI")
             .notRecorded();
     public static final Param<String> RUN_ID = Param.stringParam("run-id",
-            "name of this run in the metrics table (empty: generated)", "[A-Za-z0-9._-]{0,100}",
-            "letters, digits, '.', '_' or '-' (at most 100)").notRecorded(); // the table's key column
+            "name of this run in the metrics table (empty: generated)", "([A-Za-z0-9][A-Za-z0-9._-]{0,99})?",
+            "a letter or digit, then letters, digits, '.', '_' or '-' (at most 100)") // a folder name too: no '..'
+            .notRecorded(); // the table's key column
     public static final Param<Integer> TRAIN_LIMIT = Param.intParam("train-limit",
             "use only the first N training examples (0: all)", 0);
     public static final Param<Integer> TEST_LIMIT = Param.intParam("test-limit",

@@ -110,7 +110,12 @@ public final class PredictJob {
         }
         Dataset<Row> predictions = spark.createDataFrame(rows, SCHEMA).cache();
         try {
-            predictions.write().parquet(out);
+            try {
+                predictions.write().parquet(out);
+            } catch (Exception e) { // --out did not exist before: leave nothing that blocks a rerun
+                deleteQuietly(out, hadoop);
+                throw e;
+            }
             Row counts = predictions.selectExpr("count(*)", "count(label)",
                     "coalesce(sum(CAST(label = prediction AS INT)), 0)").first();
             return new Result(runId, saved.epoch(), out, counts.getLong(0), counts.getLong(1), counts.getLong(2));
@@ -120,6 +125,15 @@ public final class PredictJob {
                 scanned.unpersist(false);
             }
             scorer.release();
+        }
+    }
+
+    private static void deleteQuietly(String out, Configuration hadoop) {
+        try {
+            Path p = new Path(out);
+            p.getFileSystem(hadoop).delete(p, true);
+        } catch (IOException ignored) {
+            // the error that brought us here is the one to report
         }
     }
 

@@ -117,7 +117,9 @@ public final class TrainJob {
     public MultiLayerNetwork run(TrainConfig parsed, DataSource source, boolean record) {
         Nd4jBackends.requireUsable();
         SparkContext sc = spark.sparkContext();
-        TrainConfig base = resolve(sc, parsed, generatedRunId(sc));
+        // not the application id even under YARN: an application may fit many times, and only `train` continues
+        // its own run on a new application attempt
+        TrainConfig base = resolve(sc, parsed, timestampRunId());
         if (!record) {
             return train(base, null, null, Start.FRESH, source);
         }
@@ -198,11 +200,8 @@ public final class TrainJob {
                     + "model: %s%n", runId, checkpoint.epoch(), checkpoint.epoch(), store.modelPath(runId));
             return checkpoint.network();
         }
-        int superseded = table.supersede(runId, checkpoint.epoch() + 1);
-        out.printf("resuming run %s after epoch %d (%s)%s%n", runId, checkpoint.epoch(),
-                store.checkpointPath(runId, checkpoint.epoch()), superseded == 0 ? ""
-                        : "; the rows of " + superseded + " later epoch(s), published before their checkpoint,"
-                        + " are replaced");
+        out.printf("resuming run %s after epoch %d (%s)%n", runId, checkpoint.epoch(),
+                store.checkpointPath(runId, checkpoint.epoch()));
         Start start = new Start(checkpoint.epoch(), checkpoint);
         return train(cfg, table, store, start, files(start));
     }
@@ -259,6 +258,13 @@ public final class TrainJob {
         // once the data is loaded, the executors holding it have registered: barrier averaging needs their slots
         TrainConfig cfg = base.withSyncFor(SparkInternals.concurrentTaskSlots(sc),
                 sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false));
+        if (start.checkpoint() != null) { // only now, with the data checked and the settings resolved: bad input
+            int superseded = table.supersede(cfg.runId(), start.completedEpochs() + 1); // leaves the rows alone
+            if (superseded > 0) {
+                out.printf("the rows of %d epoch(s) after epoch %d, published before their checkpoint, are"
+                        + " replaced%n", superseded, start.completedEpochs());
+            }
+        }
 
         Timestamp runStarted = start.checkpoint() == null ? new Timestamp(System.currentTimeMillis())
                 : Checkpoints.runStartedAt(start.checkpoint());
@@ -395,6 +401,10 @@ public final class TrainJob {
         if (sc.applicationAttemptId().isDefined()) {
             return sc.applicationId();
         }
+        return timestampRunId();
+    }
+
+    private static String timestampRunId() {
         return new SimpleDateFormat("yyyyMMdd-HHmmss").format(new Date()) + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
     }

@@ -50,11 +50,28 @@ public final class MetricsTable {
     /** Epochs already recorded for {@code runId} (0 when the run is new). */
     public int recordedEpochs(String runId) {
         try {
-            FileStatus[] files = fs.globStatus(new Path(tablePath(EPOCHS), runId + "-epoch-*.parquet"));
-            return files == null ? 0 : files.length;
+            return epochFiles(EPOCHS, runId).size();
         } catch (IOException e) {
             throw new ConfigException(root + ": cannot list the metrics table: " + e.getMessage());
         }
+    }
+
+    /**
+     * The files of {@code runId}'s epochs in {@code table}, by epoch: exactly {@code <runId>-epoch-NNNN.parquet},
+     * never another run's whose id starts the same way ({@code a} and {@code a-epoch-x}).
+     */
+    private java.util.Map<Integer, Path> epochFiles(String table, String runId) throws IOException {
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile(
+                java.util.regex.Pattern.quote(runId) + "-epoch-(\\d{4,})\\.parquet");
+        java.util.Map<Integer, Path> out = new java.util.TreeMap<>();
+        FileStatus[] files = fs.globStatus(new Path(tablePath(table), runId + "-epoch-*.parquet"));
+        for (FileStatus f : files == null ? new FileStatus[0] : files) {
+            java.util.regex.Matcher m = name.matcher(f.getPath().getName());
+            if (m.matches()) {
+                out.put(Integer.parseInt(m.group(1)), f.getPath());
+            }
+        }
+        return out;
     }
 
     /**
@@ -85,13 +102,9 @@ public final class MetricsTable {
         int removed = 0;
         try {
             for (String table : new String[]{EPOCHS, CLASSES}) {
-                FileStatus[] files = fs.globStatus(new Path(tablePath(table), runId + "-epoch-*.parquet"));
-                for (FileStatus f : files == null ? new FileStatus[0] : files) {
-                    String name = f.getPath().getName();
-                    int epoch = Integer.parseInt(name.substring(runId.length() + "-epoch-".length(),
-                            name.length() - ".parquet".length()));
-                    if (epoch >= fromEpoch) {
-                        fs.delete(f.getPath(), false);
+                for (java.util.Map.Entry<Integer, Path> f : epochFiles(table, runId).entrySet()) {
+                    if (f.getKey() >= fromEpoch) {
+                        fs.delete(f.getValue(), false);
                         removed += table.equals(EPOCHS) ? 1 : 0;
                     }
                 }

@@ -229,6 +229,8 @@ public final class LeanSgdStep implements MinibatchStep {
             correct += best == label ? 1 : 0;
         }
         s.dz3.data().asNioFloat().put(0, s.logits, 0, s.logits.length);
+        // written through the host buffer: on CUDA the device copy must be refreshed from it (as ParamVectors does)
+        Nd4j.getAffinityManager().tagLocation(s.dz3, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
 
         // ---- backward; each layer's error is propagated through its weights BEFORE they are updated
         Nd4j.gemm(s.dz3, w3, s.dd2, false, true, 1.0, 0.0);        // dL/d(in3)

@@ -12,7 +12,9 @@ public record TrainingSettings(TrainingMasterKind master, int workers, int perWo
                                int threadsPerWorker) implements java.io.Serializable {
     public TrainingSettings {
         if (workers < 1 || perWorkerBatchSize < 1 || averagingFrequency < 1 || threadsPerWorker < 1) {
-            throw new IllegalArgumentException("unresolved or invalid training settings: " + this);
+            throw new IllegalArgumentException("unresolved or invalid training settings: workers " + workers
+                    + ", per-worker batch " + perWorkerBatchSize + ", averaging frequency " + averagingFrequency
+                    + ", threads per worker " + threadsPerWorker); // not `this`: its fields are unset here
         }
         if (sync == null || sync == AveragingSync.AUTO) {
             throw new IllegalArgumentException("averaging sync not resolved: " + sync);

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code ./submit.sh} as a user runs it: embedded Spark (no installation), real data subset, exit codes. */
@@ -77,6 +78,21 @@ class SubmitScriptTest {
         Submit.Result again = submit("--master", "local[2]", "predict", "--run-id", "sub1", "--data",
                 TestData.realData(), "--limit", "10", "--out", out, "--metrics", metrics);
         assertEquals(2, again.exit(), "an existing --out is refused: " + again.both());
+
+        // bad input found only on the executors (vectors of 783 values) is still bad input: one line, exit 2,
+        // and no half-written --out left to block the next try
+        String shortVectors = dir.resolve("short-vectors").toString();
+        io.github.sparkdropout.TestSpark.get().createDataFrame(List.of(org.apache.spark.sql.RowFactory.create(1.0,
+                org.apache.spark.ml.linalg.Vectors.dense(new double[783]))), io.github.sparkdropout.data.MnistFrames
+                .SCHEMA).write().parquet(shortVectors);
+        String badOut = metrics + "/predictions/bad";
+        Submit.Result bad = submit("--master", "local[2]", "predict", "--run-id", "sub1", "--data", shortVectors,
+                "--out", badOut, "--metrics", metrics);
+        assertEquals(2, bad.exit(), bad.both());
+        List<String> errors = bad.err().lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(1, errors.size(), bad.err());
+        assertTrue(errors.get(0).contains("'features' must be a vector of 784 values, got 783"), errors.get(0));
+        assertFalse(Files.exists(Path.of(badOut)), "nothing left at --out");
     }
 
     @Test

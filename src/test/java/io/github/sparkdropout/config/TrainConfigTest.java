@@ -76,6 +76,10 @@ class TrainConfigTest {
         assertTrue(rejected(Map.of("variant", "fancy")).contains("one of scratch|concise"));
         assertTrue(rejected(Map.of("workers", "0")).contains("--workers"));
         assertTrue(rejected(Map.of("run-id", "a b")).contains("--run-id"));
+        for (String outside : new String[]{"..", ".hidden", "_staging", "-x"}) { // folder names, Spark-hidden files
+            assertTrue(rejected(Map.of("run-id", outside)).contains("--run-id"), outside);
+        }
+        assertEquals("r.1_a-b", TrainConfig.of(Map.of("run-id", "r.1_a-b")).runId());
         assertTrue(rejected(Map.of("bogus", "1")).contains("unknown option --bogus"));
         assertTrue(rejected(Map.of("workers", "3")).contains("does not split evenly over 3 workers"));
         assertTrue(rejected(Map.of("variant", "concise", "dropout2", "1")).contains("concise"));

@@ -107,9 +107,22 @@ class SavedRunsTest {
         assertEquals(straight.output(x, false), loaded.output(x, false), "the same predictions");
         for (Path f : List.of(model, Path.of(metrics, "models/straight/checkpoints/epoch-0001.zip"))) {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f);
-            assertFalse(perms.contains(PosixFilePermission.OTHERS_WRITE) || perms.contains(
-                    PosixFilePermission.GROUP_WRITE), f + " is writable by others: " + perms);
+            assertFalse(perms.contains(PosixFilePermission.OTHERS_WRITE), f + " is writable by others: " + perms);
         }
+    }
+
+    /** Even under a umask that takes nothing away (000) a saved network is not writable by others. */
+    @Test
+    @Order(2)
+    void savedNetworksAreNeverWritableByOthersWhateverTheUmask() throws Exception {
+        org.apache.hadoop.conf.Configuration open = new org.apache.hadoop.conf.Configuration();
+        open.set("fs.permissions.umask-mode", "000");
+        open.setBoolean("fs.file.impl.disable.cache", true); // a filesystem with this umask, not the cached one
+        String root = dir.resolve("umask-000").toString();
+        new RunStore(open, root).publishModel("open", straight);
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(Path.of(root, "models/open/model.zip"));
+        assertTrue(perms.contains(PosixFilePermission.GROUP_WRITE), "the umask 000 applied: " + perms);
+        assertFalse(perms.contains(PosixFilePermission.OTHERS_WRITE), "writable by others: " + perms);
     }
 
     @Test
@@ -169,9 +182,14 @@ class SavedRunsTest {
         // as if the driver died after epoch 3's rows but before its checkpoint and the final model
         Files.delete(Path.of(metrics, "models/killed/checkpoints/epoch-0003.zip"));
         Files.delete(Path.of(metrics, "models/killed/model.zip"));
+        // a resume with bad input fails before it touches the table: epoch 3's rows are still there
+        assertThrows(io.github.sparkdropout.data.DataException.class, () -> new TrainJob(TestSpark.get(),
+                new RecordingOutput()).resume("killed", Map.of("metrics", metrics, "data",
+                dir.resolve("nowhere").toString())));
+        assertEquals(List.of(1, 2, 3), rows("killed").stream().map(x -> x.getInt(0)).toList());
         RecordingOutput r = new RecordingOutput();
         new TrainJob(TestSpark.get(), r).resume("killed", Map.of("metrics", metrics));
-        assertTrue(r.printed().contains("the rows of 1 later epoch(s), published before their checkpoint,"
+        assertTrue(r.printed().contains("the rows of 1 epoch(s) after epoch 2, published before their checkpoint,"
                 + " are replaced"), r.printed());
         List<Row> rows = rows("killed");
         assertEquals(List.of(1, 2, 3), rows.stream().map(x -> x.getInt(0)).toList(), "no duplicate, no gap");

@@ -38,6 +38,7 @@ public final class BarrierTransport implements AutoCloseable {
     private final SparkInternals.DriverEndpoint endpoint;
     private final RoundListener listener;
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
+    private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sparkdropout-barrier-watchdog");
@@ -86,15 +87,19 @@ public final class BarrierTransport implements AutoCloseable {
         EpochTask task = new EpochTask(spec, epochStart, rounds, endpoint.name());
         ClassTag<RoundMean> tag = ClassTag$.MODULE$.apply(RoundMean.class);
         List<RoundMean> results;
-        String group = endpoint.name() + "-" + UUID.randomUUID();
-        sc.setJobGroup(group, "sparkdropout barrier epoch", true);
-        ScheduledFuture<?> watch = watchdog.scheduleWithFixedDelay(() -> cancelIfStarved(sc, group,
+        // a job TAG, not a job group: the caller's own group (a notebook's, an application's) stays as it was
+        String jobTag = endpoint.name() + "-" + UUID.randomUUID();
+        String interrupt = sc.getLocalProperty(INTERRUPT_ON_CANCEL);
+        sc.sc().addJobTag(jobTag);
+        sc.setLocalProperty(INTERRUPT_ON_CANCEL, "true"); // tasks waiting for a round end when cancelled
+        ScheduledFuture<?> watch = watchdog.scheduleWithFixedDelay(() -> cancelIfStarved(sc, jobTag,
                 shards.getNumPartitions()), 1, 1, TimeUnit.SECONDS);
         try {
             results = JavaRDD.fromRDD(shards.rdd().barrier().mapPartitions(task, true, tag), tag).collect();
         } finally {
             watch.cancel(false);
-            sc.clearJobGroup();
+            sc.sc().removeJobTag(jobTag);
+            sc.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
             epochStart.destroy();
         }
         for (RoundMean r : results) {
@@ -109,14 +114,14 @@ public final class BarrierTransport implements AutoCloseable {
      * Spark checks a barrier stage's slots only when it submits it; if an executor goes after that check (its loss
      * still in flight), the stage waits for slots forever. So: no round for as long as Spark itself would wait for
      * slots ({@code spark.scheduler.barrier.maxConcurrentTasksCheck.interval} x {@code .maxFailures}) while the
-     * cluster has fewer slots than workers, and the stage is cancelled: a failed attempt, handled as any other.
+     * cluster has fewer slots than workers, and the stage's job is cancelled: a failed attempt, handled as any other.
      */
-    private void cancelIfStarved(JavaSparkContext sc, String group, int workers) {
+    private void cancelIfStarved(JavaSparkContext sc, String jobTag, int workers) {
         long waitNanos = TimeUnit.MILLISECONDS.toNanos(sc.sc().getConf().getTimeAsMs(
                 "spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "15s")
                 * sc.sc().getConf().getInt("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", 40));
         if (System.nanoTime() - lastProgress > waitNanos && SparkInternals.concurrentTaskSlots(sc.sc()) < workers) {
-            sc.sc().cancelJobGroup(group);
+            sc.sc().cancelJobsWithTag(jobTag);
         }
     }
 
