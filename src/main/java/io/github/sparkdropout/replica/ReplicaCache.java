@@ -12,7 +12,9 @@ import java.util.Map;
  * start of every task either way, so caching never changes results.
  */
 public final class ReplicaCache {
-    private static final int MAX_REPLICAS = 16;
+    // a JVM holds a training and an evaluation replica per task it runs at once (local mode: one per core), plus
+    // a few of earlier attempts; a cap below that would rebuild every replica every epoch
+    private static final int MAX_REPLICAS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
 
     private static final Map<String, Replica> REPLICAS =
             new LinkedHashMap<>(16, 0.75f, true) {
