@@ -1,11 +1,15 @@
 package io.github.sparkdropout.train.worker;
 
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.HashSet;
 import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
@@ -32,5 +36,18 @@ class SeedsTest {
         }
         assertEquals(n, seeds.size(), "all distinct");
         assertThrows(IllegalArgumentException.class, () -> Seeds.masks(0, 0, 0, -1));
+    }
+
+    /** ND4J takes seed 0 for "unseeded" (clock): the book's --seed 0 must still draw the same masks every run. */
+    @Test
+    void seedZeroDrawsTheSameMasksEveryTime() {
+        long first = Seeds.masks(0, 0, 0, 0);
+        assertNotEquals(0L, first);
+        float[][] draws = new float[2][];
+        for (int i = 0; i < 2; i++) {
+            Nd4j.getRandom().setSeed(first);
+            draws[i] = Nd4j.rand(DataType.FLOAT, 1, 64).toFloatVector();
+        }
+        assertArrayEquals(draws[0], draws[1]);
     }
 }
