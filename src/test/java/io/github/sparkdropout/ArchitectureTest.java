@@ -46,6 +46,9 @@ class ArchitectureTest {
                         .and(not(simpleNameStartingWith("SparkListener")))
                         .and(not(name("org.apache.spark.scheduler.cluster.ExecutorInfo"))))
                 .orShould().dependOnClassesThat().haveFullyQualifiedName("org.apache.spark.util.RpcUtils")
+                // Spark SQL's execution and Catalyst internals (its Parquet writer, row converters)
+                .orShould().dependOnClassesThat().resideInAnyPackage("org.apache.spark.sql.execution..",
+                        "org.apache.spark.sql.catalyst..")
                 .orShould().callMethodWhere(target(and(owner(assignableTo(SparkContext.class)),
                         nameMatching("maxNumConcurrentTasks|resourceProfileManager|taskScheduler|dagScheduler"))))
                 .orShould().callMethodWhere(target(and(owner(assignableTo(SparkEnv.class)),

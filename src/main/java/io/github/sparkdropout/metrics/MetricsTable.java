@@ -5,6 +5,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import io.github.sparkdropout.spark.SparkInternals;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -18,9 +19,10 @@ import java.util.UUID;
  * The metrics directory: two Parquet tables, {@code epochs/} and {@code classes/}, readable by any Spark
  * ({@code spark.read.parquet}) or a stock {@code spark-sql}.
  *
- * <p>Each epoch is appended as ONE Parquet file, named {@code <run_id>-epoch-NNNN.parquet}: Spark writes it into a
- * private staging directory ({@code _staging/<uuid>}, hidden from readers by its leading underscore), then a single
- * filesystem rename publishes it. A rename of one file is atomic on HDFS and local filesystems, so a row appears
+ * <p>Each epoch is appended as ONE Parquet file, named {@code <run_id>-epoch-NNNN.parquet}: Spark SQL's Parquet
+ * writer writes it in the driver, without a Spark job ({@link SparkInternals#writeParquetFile}), into a private
+ * staging directory ({@code _staging/}, hidden from readers by its leading underscore), then a single filesystem
+ * rename publishes it. A rename of one file is atomic on HDFS and local filesystems, so a row appears
  * whole or not at all, and two runs appending at once never share Spark's {@code _temporary} directory (which one
  * job's cleanup would delete under the other's feet).
  */
@@ -134,25 +136,20 @@ public final class MetricsTable {
 
     private void publish(String table, StructType schema, List<Row> rows, String fileName) {
         Path dir = tablePath(table);
-        Path staging = new Path(dir, "_staging/" + UUID.randomUUID());
+        Path staged = new Path(dir, "_staging/" + UUID.randomUUID() + ".parquet");
         try {
-            Dataset<Row> frame = spark.createDataFrame(rows, schema).coalesce(1);
-            frame.write().option("compression", "snappy").parquet(staging.toString());
-            FileStatus[] parts = fs.globStatus(new Path(staging, "part-*.parquet"));
-            if (parts == null || parts.length != 1) {
-                throw new IllegalStateException("expected one Parquet file in " + staging);
-            }
+            SparkInternals.writeParquetFile(spark, schema, rows, staged);
             Path target = new Path(dir, fileName);
-            if (!fs.rename(parts[0].getPath(), target)) {
+            if (!fs.rename(staged, target)) {
                 throw new IllegalStateException("could not publish " + target + " (does it exist already?)");
             }
         } catch (IOException e) {
             throw new IllegalStateException("writing " + dir + " failed: " + e.getMessage(), e);
         } finally {
             try {
-                fs.delete(staging, true);
+                fs.delete(staged, false);
             } catch (IOException ignored) {
-                // a leftover _staging directory is invisible to readers
+                // a leftover staged file is invisible to readers (under _staging)
             }
         }
     }

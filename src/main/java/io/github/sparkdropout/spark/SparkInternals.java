@@ -42,7 +42,8 @@ import java.util.concurrent.TimeoutException;
  *       for it. Messages travel as bytes: Spark's RPC deserialises with the class loader it was created with,
  *       which on an executor (and on a cluster-mode driver) cannot see the application jar's classes, so the
  *       typed messages are (de)serialised here, with this jar's class loader;</li>
- *   <li>the scheduler's counts: task slots of the registered executors, and how often a task is tried.</li>
+ *   <li>the scheduler's counts: task slots of the registered executors, and how often a task is tried;</li>
+ *   <li>Spark SQL's own Parquet writer, driven in this JVM: small tables written without a Spark job.</li>
  * </ul>
  */
 public final class SparkInternals {
@@ -219,5 +220,70 @@ public final class SparkInternals {
             return scheduler.maxTaskFailures();
         }
         return sc.getConf().getInt("spark.task.maxFailures", 4);
+    }
+
+    /**
+     * Writes {@code rows} as ONE Parquet file at {@code file}, in this JVM, with the writer Spark's own Parquet
+     * source uses ({@code ParquetWriteSupport}: the same Parquet schema, Spark row metadata, timestamp type and
+     * list layout as {@code Dataset.write().parquet}, so any Spark reads it back as it wrote it), and no Spark job.
+     * Why no job: a job needs a free task slot, and in local mode the training's barrier stage holds every slot,
+     * so a metrics write waited for the epoch to end (measured: 1.3-1.9 s of wall for 0.25 s of work).
+     */
+    public static void writeParquetFile(org.apache.spark.sql.SparkSession spark,
+                                        org.apache.spark.sql.types.StructType schema,
+                                        java.util.List<org.apache.spark.sql.Row> rows,
+                                        org.apache.hadoop.fs.Path file) throws IOException {
+        org.apache.hadoop.conf.Configuration conf =
+                new org.apache.hadoop.conf.Configuration(spark.sparkContext().hadoopConfiguration());
+        org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport.setSchema(schema, conf);
+        // what Spark's ParquetUtils.prepareWrite copies from the session for its writers
+        for (String key : new String[]{"spark.sql.parquet.writeLegacyFormat", "spark.sql.parquet.outputTimestampType",
+                "spark.sql.parquet.fieldId.write.enabled"}) {
+            conf.set(key, spark.conf().get(key));
+        }
+        var support = new org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport();
+        scala.Function1<Object, Object> toCatalyst =
+                org.apache.spark.sql.catalyst.CatalystTypeConverters$.MODULE$.createToCatalystConverter(schema);
+        org.apache.spark.sql.SparkSession active = org.apache.spark.sql.SparkSession.getActiveSession().getOrElse(
+                () -> null);
+        org.apache.spark.sql.SparkSession.setActiveSession(spark); // the writer reads its rebase modes from it
+        try (org.apache.parquet.hadoop.ParquetWriter<org.apache.spark.sql.catalyst.InternalRow> writer =
+                     new RowWriterBuilder(org.apache.parquet.hadoop.util.HadoopOutputFile.fromPath(file, conf), support)
+                             .withConf(conf)
+                             .withCompressionCodec(org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY)
+                             .withWriteMode(org.apache.parquet.hadoop.ParquetFileWriter.Mode.CREATE)
+                             .build()) {
+            for (org.apache.spark.sql.Row row : rows) {
+                writer.write((org.apache.spark.sql.catalyst.InternalRow) toCatalyst.apply(row));
+            }
+        } finally {
+            if (active == null) {
+                org.apache.spark.sql.SparkSession.clearActiveSession();
+            } else {
+                org.apache.spark.sql.SparkSession.setActiveSession(active);
+            }
+        }
+    }
+
+    private static final class RowWriterBuilder extends org.apache.parquet.hadoop.ParquetWriter.Builder<
+            org.apache.spark.sql.catalyst.InternalRow, RowWriterBuilder> {
+        private final org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport support;
+
+        RowWriterBuilder(org.apache.parquet.io.OutputFile file,
+                         org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport support) {
+            super(file);
+            this.support = support;
+        }
+
+        @Override
+        protected RowWriterBuilder self() {
+            return this;
+        }
+
+        @Override
+        protected org.apache.parquet.hadoop.api.WriteSupport<org.apache.spark.sql.catalyst.InternalRow>
+        getWriteSupport(org.apache.hadoop.conf.Configuration conf) {
+            return support;
+        }
     }
 }

@@ -64,6 +64,57 @@ class MetricsTableTest {
         assertEquals(2, t.recordedEpochs("r1"));
     }
 
+    /**
+     * The rows are written in the driver by Spark SQL's Parquet writer without a job: a reader that infers the
+     * schema from the files (a stock {@code spark.read.parquet}) must see exactly the documented schema and the
+     * rows as given, timestamps and the per-class count arrays included, and no Spark job may run for a write.
+     */
+    @Test
+    void filesReadBackAsWrittenByAnyReaderAndNoJobRunsForAWrite() throws Exception {
+        SparkSession spark = TestSpark.get();
+        MetricsTable t = new MetricsTable(spark, dir.toString());
+        org.apache.spark.scheduler.SparkListener counter;
+        java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
+        spark.sparkContext().addSparkListener(counter = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+                jobs.incrementAndGet();
+            }
+        });
+        try {
+            append(t, "w", 1);
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+            assertEquals(0, jobs.get(), "Spark jobs started by a metrics append");
+        } finally {
+            spark.sparkContext().removeSparkListener(counter);
+        }
+        EpochRecord e = new EpochRecord(1, 1.0, 0.5, 0.6, 1.5, 0.2, 100, 1.2, new Timestamp(1000),
+                new Timestamp(2000), "c/1");
+        org.apache.spark.sql.Dataset<Row> epochs = spark.read().parquet(dir.resolve("epochs").toString());
+        assertEquals(columns(MetricsSchema.EPOCHS), columns(epochs.schema())); // file sources read every column nullable
+        assertEquals(List.of(MetricsSchema.epochRow(run("w"), e)), epochs.collectAsList());
+        org.apache.spark.sql.Dataset<Row> classes = spark.read().parquet(dir.resolve("classes").toString())
+                .orderBy("label");
+        assertEquals(columns(MetricsSchema.CLASSES), columns(classes.schema()));
+        List<Row> expected = MetricsSchema.classRows("w", 1, eval());
+        List<Row> got = classes.collectAsList();
+        assertEquals(expected.size(), got.size());
+        for (int i = 0; i < expected.size(); i++) {
+            Row want = expected.get(i);
+            Row row = got.get(i);
+            for (int c = 0; c < want.length(); c++) {
+                Object v = want.get(c);
+                assertEquals(v instanceof Object[] a ? List.of(a) : v,
+                        v instanceof Object[] ? row.getList(c) : row.get(c), "class row " + i + " column " + c);
+            }
+        }
+    }
+
+    private static List<String> columns(org.apache.spark.sql.types.StructType schema) {
+        return java.util.Arrays.stream(schema.fields()).map(f -> f.name() + " " + f.dataType().catalogString())
+                .toList();
+    }
+
     @Test
     void filesWrittenBeforeAColumnExistedReadItAsNull() {
         SparkSession spark = TestSpark.get();
