@@ -92,10 +92,22 @@ public final class SparkInternals {
         return new DriverEndpoint(env, env.setupEndpoint(name, new Endpoint(env, handler)));
     }
 
+    /**
+     * A message between a task and a driver endpoint in the SAME JVM (local mode), passed by reference: Spark's RPC
+     * dispatches such messages without serialising them, and so does this adapter (no class-loader problem there).
+     * A 1 MB parameter vector then costs nothing on the way; serialised, it cost 2-3 ms each way (measured). The
+     * sender must not change a message's arrays after sending it.
+     */
+    private record InJvm(Object message) {
+    }
+
     /** Adapts a plain-Java handler to Spark's endpoint interface. */
     private static final class Endpoint implements ThreadSafeRpcEndpoint {
         private final RpcEnv env;
         private final RequestHandler handler;
+        // the last reply serialised: a round's one mean goes to every worker, serialised once (one message at a time)
+        private Object lastReply;
+        private byte[] lastReplyBytes;
 
         Endpoint(RpcEnv env, RequestHandler handler) {
             this.env = env;
@@ -109,42 +121,54 @@ public final class SparkInternals {
 
         @Override
         public PartialFunction<Object, BoxedUnit> receiveAndReply(RpcCallContext context) {
-            Reply reply = new Reply() {
-                @Override
-                public void send(Object response) {
-                    context.reply(toBytes(response));
-                }
-
-                @Override
-                public void fail(String why) {
-                    context.sendFailure(new SparkException(why));
-                }
-            };
             return PartialFunction$.MODULE$.apply(new AbstractFunction1<Object, BoxedUnit>() {
                 @Override
                 public BoxedUnit apply(Object request) {
-                    handler.handle(fromBytes((byte[]) request), reply);
+                    boolean local = request instanceof InJvm;
+                    Reply reply = new Reply() {
+                        @Override
+                        public void send(Object response) {
+                            context.reply(local ? new InJvm(response) : serialisedReply(response));
+                        }
+
+                        @Override
+                        public void fail(String why) {
+                            context.sendFailure(new SparkException(why));
+                        }
+                    };
+                    handler.handle(local ? ((InJvm) request).message() : fromBytes((byte[]) request), reply);
                     return BoxedUnit.UNIT;
                 }
             });
+        }
+
+        private byte[] serialisedReply(Object response) {
+            if (response != lastReply) {
+                lastReplyBytes = toBytes(response);
+                lastReply = response;
+            }
+            return lastReplyBytes;
         }
     }
 
     /** An executor's connection to a driver endpoint, for the duration of a task. */
     public static final class EndpointClient {
         private final RpcEndpointRef ref;
+        private final boolean inDriverJvm;
 
-        private EndpointClient(RpcEndpointRef ref) {
+        private EndpointClient(RpcEndpointRef ref, boolean inDriverJvm) {
             this.ref = ref;
+            this.inDriverJvm = inDriverJvm;
         }
 
         /**
          * Sends {@code request} and waits for the reply, as long as it takes; every 100 ms {@code whileWaiting}
-         * runs (to notice a killed task). A failure on the driver is an {@link IllegalStateException}.
+         * runs (to notice a killed task). A failure on the driver is an {@link IllegalStateException}. In the
+         * driver's own JVM the request travels by reference: do not change it after sending.
          */
         public <T> T ask(Serializable request, Class<T> replyType, Runnable whileWaiting) {
-            Future<byte[]> reply = ref.ask(toBytes(request), new RpcTimeout(NO_TIMEOUT, "sparkdropout.endpoint"),
-                    ClassTag$.MODULE$.apply(byte[].class));
+            Future<Object> reply = ref.ask(inDriverJvm ? new InJvm(request) : toBytes(request),
+                    new RpcTimeout(NO_TIMEOUT, "sparkdropout.endpoint"), ClassTag$.MODULE$.apply(Object.class));
             boolean interrupted = false;
             while (!reply.isCompleted()) {
                 try {
@@ -161,17 +185,23 @@ public final class SparkInternals {
             if (interrupted) {
                 Thread.currentThread().interrupt(); // for whoever looks next
             }
-            Try<byte[]> result = reply.value().get();
+            Try<Object> result = reply.value().get();
             if (result.isFailure()) {
                 throw new IllegalStateException("the driver's " + ref.name() + " failed", result.failed().get());
             }
-            return replyType.cast(fromBytes(result.get()));
+            Object answer = result.get();
+            return replyType.cast(answer instanceof InJvm local ? local.message() : fromBytes((byte[]) answer));
         }
+    }
+
+    /** A message as a remote endpoint or client receives it (serialised and read back): for tests. */
+    static Object overTheWire(Serializable message) {
+        return fromBytes(toBytes(message));
     }
 
     private static byte[] toBytes(Object message) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+        try (ObjectOutputStream out = new PackingOutputStream(bytes)) {
             out.writeObject(message);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serialise " + message.getClass().getName(), e);
@@ -183,6 +213,10 @@ public final class SparkInternals {
     private static Object fromBytes(byte[] bytes) {
         ClassLoader loader = SparkInternals.class.getClassLoader();
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
+            {
+                enableResolveObject(true);
+            }
+
             @Override
             protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
                 try {
@@ -191,6 +225,11 @@ public final class SparkInternals {
                     return super.resolveClass(desc);
                 }
             }
+
+            @Override
+            protected Object resolveObject(Object obj) {
+                return obj instanceof PackedFloats packed ? packed.values : obj;
+            }
         }) {
             return in.readObject();
         } catch (IOException | ClassNotFoundException e) {
@@ -198,9 +237,51 @@ public final class SparkInternals {
         }
     }
 
+    /** Writes every float[] of a message as one block of bytes ({@link PackedFloats}) instead of value by value. */
+    private static final class PackingOutputStream extends ObjectOutputStream {
+        PackingOutputStream(java.io.OutputStream out) throws IOException {
+            super(out);
+            enableReplaceObject(true);
+        }
+
+        @Override
+        protected Object replaceObject(Object obj) {
+            return obj instanceof float[] values ? new PackedFloats(values) : obj;
+        }
+    }
+
+    /**
+     * A float[] on the wire as little-endian bytes copied in bulk: Java serialisation writes a float[] one value at a
+     * time (measured: 2.7 ms to write and 2 ms to read a 1 MB parameter vector under the C1 JIT of local mode).
+     */
+    private static final class PackedFloats implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private transient float[] values;
+
+        PackedFloats(float[] values) {
+            this.values = values;
+        }
+
+        private void writeObject(ObjectOutputStream out) throws IOException {
+            byte[] bytes = new byte[values.length * Float.BYTES];
+            java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
+            out.writeInt(values.length);
+            out.write(bytes);
+        }
+
+        private void readObject(ObjectInputStream in) throws IOException {
+            byte[] bytes = new byte[in.readInt() * Float.BYTES];
+            in.readFully(bytes);
+            values = new float[bytes.length / Float.BYTES];
+            java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+        }
+    }
+
     /** In an executor: a client of the driver's endpoint {@code name}. */
     public static EndpointClient driverEndpoint(String name) {
-        return new EndpointClient(RpcUtils.makeDriverRef(name, SparkEnv.get().conf(), SparkEnv.get().rpcEnv()));
+        SparkEnv env = SparkEnv.get();
+        return new EndpointClient(RpcUtils.makeDriverRef(name, env.conf(), env.rpcEnv()),
+                org.apache.spark.SparkContext$.MODULE$.DRIVER_IDENTIFIER().equals(env.executorId())); // local mode
     }
 
     /**

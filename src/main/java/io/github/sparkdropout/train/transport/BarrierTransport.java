@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 public final class BarrierTransport implements AutoCloseable {
     private final SparkInternals.DriverEndpoint endpoint;
     private final RoundListener listener;
+    private RoundMean lastMean; // the endpoint's, one message at a time
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
@@ -59,7 +60,7 @@ public final class BarrierTransport implements AutoCloseable {
                     r.contribution(), new RoundCollector.Caller() {
                         @Override
                         public void send(float[] mean) {
-                            reply.send(new RoundMean(mean));
+                            reply.send(roundMean(mean));
                         }
 
                         @Override
@@ -68,6 +69,14 @@ public final class BarrierTransport implements AutoCloseable {
                         }
                     });
         });
+    }
+
+    /** One reply object per round's mean (every worker gets the same one: serialised once when workers are remote). */
+    private RoundMean roundMean(float[] mean) {
+        if (lastMean == null || lastMean.params() != mean) {
+            lastMean = new RoundMean(mean);
+        }
+        return lastMean;
     }
 
     /** Called by the endpoint (an RPC thread) as each round's mean is out. */
