@@ -3,6 +3,7 @@ package io.github.sparkdropout.model;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -14,6 +15,8 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.ops.random.impl.DropOutInverted;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
@@ -47,7 +50,7 @@ public final class LeanSgdStep implements MinibatchStep {
 
     /** Per-batch-size scratch arrays (activations and back-propagated errors), reused every step. */
     private static final class Buffers {
-        final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1, ones;
+        final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1, ones, mask1, mask2;
         final float[] logits, labels;
 
         Buffers(long b, long h1, long h2, long out) {
@@ -62,6 +65,8 @@ public final class LeanSgdStep implements MinibatchStep {
             dd2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
             dd1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1);
             ones = Nd4j.ones(DataType.FLOAT, 1, b); // bias gradients as GEMMs: colsum(dZ) = 1^T dZ
+            mask1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1); // DL4J Dropout's masks, see dropout()
+            mask2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
             logits = new float[(int) (b * out)];
             labels = new float[(int) (b * out)];
         }
@@ -166,6 +171,53 @@ public final class LeanSgdStep implements MinibatchStep {
         return bias.rank() == 2 ? bias : bias.reshape(bias.ordering(), 1, bias.length());
     }
 
+    /**
+     * DL4J's built-in {@link Dropout} (the concise variant) allocates its mask every step; with a constant
+     * probability and no cuDNN helper its forward pass is replayed here op for op (same ops, same RNG draws: tested
+     * equal to DL4J's fit) into a mask buffer reused every step. Any other dropout runs as itself.
+     */
+    private static boolean replayed(IDropout d) {
+        return d instanceof Dropout dl4j && dl4j.getPSchedule() == null && !CUDNN_DROPOUT;
+    }
+
+    /** Whether DL4J would hand its Dropout to cuDNN (a CUDA build with DL4J's cuDNN classes): then it runs as itself. */
+    private static final boolean CUDNN_DROPOUT = isCudnnDropoutPresent();
+
+    private static boolean isCudnnDropoutPresent() {
+        try {
+            Class.forName(Dropout.CUDNN_DROPOUT_HELPER_CLASS_NAME, false, LeanSgdStep.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    private static INDArray dropout(IDropout d, INDArray in, INDArray out, INDArray mask, int iteration, int epoch,
+                                    LayerWorkspaceMgr ws) {
+        if (d == null) {
+            return in;
+        }
+        if (!replayed(d)) {
+            return d.applyDropout(in, out, iteration, epoch, ws);
+        }
+        mask.assign(1.0); // DL4J's Dropout.applyDropout, its mask in our buffer
+        Nd4j.getExecutioner().exec(new DropOutInverted(mask, mask, ((Dropout) d).getP()));
+        Nd4j.getExecutioner().exec(new MulOp(in, mask, out));
+        return out;
+    }
+
+    /** The gradient through the dropout of {@link #dropout}, in place. */
+    private static void undrop(IDropout d, INDArray grad, INDArray mask, int iteration, int epoch) {
+        if (d == null) {
+            return;
+        }
+        if (!replayed(d)) {
+            d.backprop(grad, grad, iteration, epoch);
+            return;
+        }
+        Nd4j.getExecutioner().exec(new MulOp(grad, mask, grad)); // DL4J's Dropout.backprop: the mask is 0 or 1/p
+    }
+
     @Override
     public Outcome step(MultiLayerNetwork net, INDArray x, INDArray y) {
         Layer l1 = net.getLayer(0);
@@ -189,11 +241,11 @@ public final class LeanSgdStep implements MinibatchStep {
         Nd4j.gemm(x, w1, s.z1, false, false, 1.0, 0.0);
         s.z1.addiRowVector(b1);
         Transforms.relu(s.z1, false); // in place: z1 now holds H1
-        INDArray in2 = drop1 == null ? s.z1 : drop1.applyDropout(s.z1, s.d1, iteration, epoch, ws);
+        INDArray in2 = dropout(drop1, s.z1, s.d1, s.mask1, iteration, epoch, ws);
         Nd4j.gemm(in2, w2, s.z2, false, false, 1.0, 0.0);
         s.z2.addiRowVector(b2);
         Transforms.relu(s.z2, false); // H2
-        INDArray in3 = drop2 == null ? s.z2 : drop2.applyDropout(s.z2, s.d2, iteration, epoch, ws);
+        INDArray in3 = dropout(drop2, s.z2, s.d2, s.mask2, iteration, epoch, ws);
         Nd4j.gemm(in3, w3, s.z3, false, false, 1.0, 0.0);
         s.z3.addiRowVector(b3);
 
@@ -236,17 +288,13 @@ public final class LeanSgdStep implements MinibatchStep {
         Nd4j.gemm(s.dz3, w3, s.dd2, false, true, 1.0, 0.0);        // dL/d(in3)
         Nd4j.gemm(in3, s.dz3, w3, true, false, -lr, 1.0);          // W3 -= lr * in3^T dZ3
         Nd4j.gemm(s.ones, s.dz3, b3, false, false, -lr, 1.0);
-        if (drop2 != null) {
-            drop2.backprop(s.dd2, s.dd2, iteration, epoch);
-        }
+        undrop(drop2, s.dd2, s.mask2, iteration, epoch);
         Nd4j.exec(new Step(s.z2, s.relu2, 0.0));                   // ReLU'(Z2) = [H2 > 0]
         s.dd2.muli(s.relu2);                                       // dL/dZ2
         Nd4j.gemm(s.dd2, w2, s.dd1, false, true, 1.0, 0.0);        // dL/d(in2)
         Nd4j.gemm(in2, s.dd2, w2, true, false, -lr, 1.0);          // W2 -= lr * in2^T dZ2
         Nd4j.gemm(s.ones, s.dd2, b2, false, false, -lr, 1.0);
-        if (drop1 != null) {
-            drop1.backprop(s.dd1, s.dd1, iteration, epoch);
-        }
+        undrop(drop1, s.dd1, s.mask1, iteration, epoch);
         Nd4j.exec(new Step(s.z1, s.relu1, 0.0));
         s.dd1.muli(s.relu1);                                       // dL/dZ1
         Nd4j.gemm(x, s.dd1, w1, true, false, -lr, 1.0);            // W1 -= lr * X^T dZ1
