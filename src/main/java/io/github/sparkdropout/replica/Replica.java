@@ -46,13 +46,36 @@ public final class Replica {
         return perm;
     }
 
-    /** Rows {@code idx} of the shard's features and labels, gathered into this replica's buffers. */
+    /**
+     * Rows {@code idx} of the shard's features and labels, gathered into this replica's buffers: one bulk copy a row
+     * through the host buffers (ND4J's pullRows cost ~0.2 ms a 128-row minibatch here, 10% of the step's GEMMs).
+     */
     public INDArray[] gather(INDArray features, INDArray labels, int[] idx) {
         INDArray[] b = batchBuffers.computeIfAbsent((long) idx.length, n -> new INDArray[]{
                 Nd4j.createUninitialized(features.dataType(), n, features.size(1)),
                 Nd4j.createUninitialized(labels.dataType(), n, labels.size(1))});
-        Nd4j.pullRows(features, b[0], 1, idx);
-        Nd4j.pullRows(labels, b[1], 1, idx);
+        copyRows(features, b[0], idx);
+        copyRows(labels, b[1], idx);
         return b;
+    }
+
+    /** {@code dst[i] = src[idx[i]]} for c-ordered float matrices, on the host (CUDA: the device copy follows). */
+    private static void copyRows(INDArray src, INDArray dst, int[] idx) {
+        if (src.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT || src.ordering() != 'c' || !src.isMatrix()
+                || src.elementWiseStride() != 1 || dst.ordering() != 'c') {
+            Nd4j.pullRows(src, dst, 1, idx);
+            return;
+        }
+        org.nd4j.linalg.api.concurrency.AffinityManager affinity = Nd4j.getAffinityManager();
+        affinity.ensureLocation(src, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
+        int width = (int) src.size(1);
+        java.nio.FloatBuffer from = src.data().asNioFloat();
+        java.nio.FloatBuffer to = dst.data().asNioFloat();
+        int srcOffset = (int) src.offset();
+        int dstOffset = (int) dst.offset();
+        for (int i = 0; i < idx.length; i++) {
+            to.put(dstOffset + i * width, from, srcOffset + idx[i] * width, width);
+        }
+        affinity.tagLocation(dst, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
     }
 }

@@ -1,0 +1,36 @@
+package io.github.sparkdropout.replica;
+
+import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.Variant;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A minibatch gathered by the replica holds exactly the shard's rows it names, as ND4J's pullRows gives them. */
+class ReplicaGatherTest {
+    @Test
+    void gatheredRowsEqualPullRows() {
+        Replica replica = new Replica(DropoutMlp.configuration(Variant.SCRATCH, 0.5, 0.2, 0.5, 1).toJson());
+        Nd4j.getRandom().setSeed(5);
+        INDArray whole = Nd4j.rand(DataType.FLOAT, 40, 784);
+        INDArray features = whole.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(3, 40),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()); // a view at an offset, as a shard may be
+        INDArray labels = Nd4j.rand(DataType.FLOAT, 37, 10);
+        int[] idx = {36, 0, 5, 5, 17, 2};
+        INDArray[] got = replica.gather(features, labels, idx);
+        INDArray wantX = Nd4j.createUninitialized(DataType.FLOAT, idx.length, 784);
+        INDArray wantY = Nd4j.createUninitialized(DataType.FLOAT, idx.length, 10);
+        Nd4j.pullRows(features, wantX, 1, idx);
+        Nd4j.pullRows(labels, wantY, 1, idx);
+        assertEquals(wantX, got[0]);
+        assertEquals(wantY, got[1]);
+        assertEquals(whole.getRow(39), got[0].getRow(0));
+        int[] again = {1, 2, 3, 4, 5, 6}; // the buffers are reused for the next minibatch of that size
+        INDArray[] next = replica.gather(features, labels, again);
+        Nd4j.pullRows(features, wantX, 1, again);
+        assertEquals(wantX, next[0]);
+    }
+}
