@@ -10,10 +10,8 @@ import java.io.EOFException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -59,8 +57,9 @@ public final class IdxFile {
                 int b1 = raw.read();
                 raw.reset();
                 InputStream plain = (b0 == 0x1f && b1 == 0x8b) ? new GZIPInputStream(raw, 1 << 16) : raw;
-                DataInputStream in = new DataInputStream(new DigestInputStream(plain, sha));
-                return parse(location, in, expectedMagic, limit, sha);
+                try (PipelinedDigestInputStream hashed = new PipelinedDigestInputStream(plain, sha)) {
+                    return parse(location, new DataInputStream(hashed), expectedMagic, limit, hashed);
+                }
             }
         } catch (FileNotFoundException e) {
             throw new DataException(location + ": file not found (fill data/ with data/fetch.sh, or pass --data)");
@@ -73,8 +72,8 @@ public final class IdxFile {
         }
     }
 
-    private static IdxFile parse(String location, DataInputStream in, int expectedMagic, int limit, MessageDigest sha)
-            throws IOException {
+    private static IdxFile parse(String location, DataInputStream in, int expectedMagic, int limit,
+                                 PipelinedDigestInputStream hashed) throws IOException {
         int magic = in.readInt();
         if (magic != expectedMagic) {
             throw new DataException(location + ": wrong magic number " + magic + " (0x" + Integer.toHexString(magic)
@@ -112,7 +111,7 @@ public final class IdxFile {
         }
         int[] keptDims = dims.clone();
         keptDims[0] = keepItems;
-        return new IdxFile(location, keptDims, data, HexFormat.of().formatHex(sha.digest()));
+        return new IdxFile(location, keptDims, data, hashed.hexDigest());
     }
 
     private static long skipFully(InputStream in, long n) throws IOException {
