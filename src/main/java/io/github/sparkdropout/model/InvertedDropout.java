@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.random.impl.UniformDistribution;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -69,7 +70,8 @@ public final class InvertedDropout implements IDropout {
         Nd4j.getExecutioner().exec(new Step(m, m, p)); // 1 where u > p, else 0
         m.muli(1.0 / (1.0 - p));
         mask = m;
-        return result.assign(input).muli(m);
+        Nd4j.getExecutioner().exec(new MulOp(input, m, result)); // one op: the same product as assign + muli
+        return result;
     }
 
     @Override
