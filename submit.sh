@@ -77,20 +77,11 @@ if [ "$command" = train ]; then
   fi
 fi
 
-# ND4J's bundled OpenBLAS (0.3.19) does not recognise recent CPUs and falls back to slow generic kernels; pick the
-# best kernel set this CPU supports unless the environment already chose one (measured: AVX-512 kernels ~2x the
-# auto-detected ones on the 2-core dev machines). Applies to local mode, where the executors are this JVM.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -r /proc/cpuinfo ]; then
-  flags=$(grep -m1 '^flags' /proc/cpuinfo)
-  if [[ " $flags " == *" avx512f "* && " $flags " == *" avx512bw "* && " $flags " == *" avx512vl "* ]]; then
-    export OPENBLAS_CORETYPE=SkylakeX
-  elif [[ " $flags " == *" avx2 "* ]]; then
-    export OPENBLAS_CORETYPE=Haswell
-  fi
-fi
+# ND4J's bundled OpenBLAS kernels (conf/local-jvm.sh); applies to local mode, where the executors are this JVM
+. conf/local-jvm.sh
+pick_openblas_coretype
 
 # JIT of local mode, where the executors are this JVM (conf/local-jvm.sh)
-. conf/local-jvm.sh
 jit_opts=()
 case "$master" in local*) read -r -a jit_opts <<< "$(local_jit_options)" ;; esac
 
