@@ -2,6 +2,7 @@ package io.github.sparkdropout.eval;
 
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.train.transport.EpochEndTask;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -10,6 +11,7 @@ import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.util.Collections;
+import java.util.List;
 
 /**
  * Distributed evaluation on the test shards in inference mode (no dropout): each executor predicts its shard with
@@ -64,13 +66,46 @@ public final class TestEvaluation {
             DataSet shard = it.next();
             MultiLayerNetwork replica = ReplicaCache.acquire(key + partition, conf.value(), params.value(),
                     nativeThreads).net();
-            Evaluation e = new Evaluation(classes);
-            e.eval(shard.getLabels(), replica.output(shard.getFeatures(), false));
-            return Collections.singletonList(e).iterator();
+            return Collections.singletonList(evaluateShard(replica, shard, classes)).iterator();
         }, true).reduce((x, y) -> {
             x.merge(y);
             return x;
         });
+    }
+
+    /** One partition's count: {@code net}'s predictions (inference mode) on {@code shard} against its labels. */
+    static Evaluation evaluateShard(MultiLayerNetwork net, DataSet shard, int classes) {
+        Evaluation e = new Evaluation(classes);
+        e.eval(shard.getLabels(), net.output(shard.getFeatures(), false));
+        return e;
+    }
+
+    /**
+     * The same evaluation as {@link #evaluate}, done by the training's own barrier tasks at the end of the epoch
+     * (each on its replica, which holds the epoch's final parameters, and its test shard): no Spark job, no
+     * broadcast of the parameters. Measured here: ~0.07 s an epoch as its own job in local mode.
+     */
+    public static EpochEndTask inTraining(int classes) {
+        return (net, shard) -> evaluateShard(net, shard, classes);
+    }
+
+    /** The evaluation of {@link #inTraining}'s results (one {@link Evaluation} per partition, merged in order). */
+    public static EvalResult merge(List<? extends java.io.Serializable> partitions, int classes) {
+        Evaluation all = null;
+        for (java.io.Serializable p : partitions) {
+            if (!(p instanceof Evaluation e)) {
+                throw new IllegalStateException("a partition returned no evaluation: " + p);
+            }
+            if (all == null) {
+                all = e;
+            } else {
+                all.merge(e);
+            }
+        }
+        if (all == null) {
+            throw new IllegalStateException("no partition evaluated");
+        }
+        return fromEvaluation(all, classes);
     }
 
     /**

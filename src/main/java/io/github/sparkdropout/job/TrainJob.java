@@ -25,6 +25,7 @@ import io.github.sparkdropout.train.ExecutorLosses;
 import io.github.sparkdropout.train.TrainingMasterKind;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
+import io.github.sparkdropout.train.transport.EpochEnd;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -300,14 +301,21 @@ public final class TrainJob {
                 output.epochStarts(epoch, cfg.epochs());
                 Timestamp started = new Timestamp(System.currentTimeMillis());
                 long e0 = System.nanoTime();
-                TrainStats stats = training.fitEpoch(epoch, trainShards);
+                // the test shards are scored by the training stage's own tasks where it can (EpochEndTask),
+                // else by an evaluation job: the same arithmetic, the same numbers
+                TrainStats stats = training.fitEpoch(epoch, trainShards, data.testShards(),
+                        TestEvaluation.inTraining(FashionMnist.CLASSES));
                 long e1 = System.nanoTime();
-                EvalResult eval = data.testShards() == null ? null
+                EpochEnd inStage = training.epochEnd();
+                EvalResult eval = inStage != null ? TestEvaluation.merge(inStage.results(), FashionMnist.CLASSES)
+                        : data.testShards() == null ? null
                         : evaluation.evaluate(training.network(), data.testShards(), FashionMnist.CLASSES);
                 long e2 = System.nanoTime();
+                double evalSeconds = inStage != null ? inStage.seconds() + (e2 - e1) / 1e9 : (e2 - e1) / 1e9;
+                double trainSeconds = (e1 - e0) / 1e9 - (inStage != null ? inStage.seconds() : 0);
                 EpochRecord epochRecord = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(),
                         eval == null ? Double.NaN : eval.accuracy(),
-                        (e1 - e0) / 1e9, (e2 - e1) / 1e9, stats.examples(), stats.workerSeconds() > 0
+                        trainSeconds, evalSeconds, stats.examples(), stats.workerSeconds() > 0
                         ? stats.workerSeconds() / cfg.workers() : Double.NaN, started,
                         new Timestamp(System.currentTimeMillis()),
                         record ? store.checkpointPath(cfg.runId(), epoch).toString() : null);

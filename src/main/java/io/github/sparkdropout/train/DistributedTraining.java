@@ -7,6 +7,8 @@ import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
+import io.github.sparkdropout.train.transport.EpochEnd;
+import io.github.sparkdropout.train.transport.EpochEndTask;
 import io.github.sparkdropout.train.worker.EpochOrder;
 import io.github.sparkdropout.train.worker.Seeds;
 import org.apache.spark.api.java.JavaRDD;
@@ -81,9 +83,19 @@ public final class DistributedTraining implements AutoCloseable {
 
     /** Trains 1-based epoch {@code epoch} on {@code shards} (one shard per worker, see {@code data.Shards}). */
     public TrainStats fitEpoch(int epoch, JavaRDD<DataSet> shards) {
+        return fitEpoch(epoch, shards, null, null);
+    }
+
+    /**
+     * Trains epoch {@code epoch}; where the epoch is one barrier stage whose tasks can also see {@code endData}'s
+     * partitions (as many as the shards), each task then runs {@code endTask} on its replica and its partition of
+     * {@code endData}, and {@link #epochEnd()} has the results; otherwise {@link #epochEnd()} is null and the caller
+     * does that work itself.
+     */
+    public TrainStats fitEpoch(int epoch, JavaRDD<DataSet> shards, JavaRDD<DataSet> endData, EpochEndTask endTask) {
         TrainStats stats = TrainStats.forEpoch(sc.sc(), epoch);
         if (resident != null) {
-            resident.prepareEpoch(epoch - 1, stats);
+            resident.prepareEpoch(epoch - 1, stats, endData, endTask);
             sparkNet.fit(shards);
         } else {
             stock.setListeners(List.of(new LastStepListener(stats::add)));
@@ -100,6 +112,11 @@ public final class DistributedTraining implements AutoCloseable {
 
     public MultiLayerNetwork network() {
         return sparkNet.getNetwork();
+    }
+
+    /** The last epoch's {@link EpochEndTask} results, or null if its tasks did not run one. */
+    public EpochEnd epochEnd() {
+        return resident == null ? null : resident.epochEnd();
     }
 
     @Override

@@ -6,6 +6,8 @@ import io.github.sparkdropout.spark.SparkFailures;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
 import io.github.sparkdropout.train.transport.BarrierTransport;
+import io.github.sparkdropout.train.transport.EpochEnd;
+import io.github.sparkdropout.train.transport.EpochEndTask;
 import io.github.sparkdropout.train.transport.JobsTransport;
 import io.github.sparkdropout.train.worker.ResidentWorker;
 import io.github.sparkdropout.train.worker.WorkerSpec;
@@ -47,6 +49,9 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
     private transient int shardRddId = -1;
     private transient TrainStats stats;
     private int epoch = -1;
+    private transient JavaRDD<DataSet> endData;
+    private transient EpochEndTask endTask;
+    private transient EpochEnd epochEnd;
     private int generation;
     private transient int lossesSeen; // executor losses up to the last epoch that went through
 
@@ -74,8 +79,21 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
 
     /** The next {@code fit} trains 0-based epoch {@code epoch}, its statistics going to {@code stats}. */
     public void prepareEpoch(int epoch, TrainStats stats) {
+        prepareEpoch(epoch, stats, null, null);
+    }
+
+    /** ... and, in barrier mode, ends with {@code endTask} on {@code endData} (see {@link EpochEndTask}). */
+    public void prepareEpoch(int epoch, TrainStats stats, JavaRDD<DataSet> endData, EpochEndTask endTask) {
         this.epoch = epoch;
         this.stats = stats;
+        this.endData = endTask == null ? null : endData;
+        this.endTask = endTask;
+        this.epochEnd = null;
+    }
+
+    /** The last epoch's end-task results (null: none ran in the stage). */
+    public EpochEnd epochEnd() {
+        return epochEnd;
     }
 
     @Override
@@ -102,7 +120,10 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
             for (int attempt = 1; end == null; attempt++) {
                 int mark = losses == null ? 0 : losses.count();
                 try {
-                    end = barrier.trainEpoch(sc, shards, spec(attempt), start, rounds, total);
+                    BarrierTransport.Epoch done = barrier.trainEpoch(sc, shards, endData, endTask, spec(attempt), start,
+                            rounds, total);
+                    end = done.params();
+                    epochEnd = done.end();
                 } catch (Exception e) { // SparkException (undeclared): Spark aborts a failed barrier stage
                     String lost = losses == null ? null : lostDuring(mark, e);
                     String why = lost != null ? lost : SparkFailures.summary(e);

@@ -17,6 +17,7 @@ import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
@@ -87,15 +88,30 @@ public final class BarrierTransport implements AutoCloseable {
         listener.roundDone(round + 1, (int) p[0], p[2], p[1]);
     }
 
-    /** One epoch of {@code rounds} rounds from {@code start} as one barrier stage; returns the final mean. */
-    public float[] trainEpoch(JavaSparkContext sc, JavaRDD<DataSet> shards, WorkerSpec spec, float[] start,
-                              int rounds, long examplesTotal) {
+    /** An epoch's outcome: the final mean, and the workers' end-task results (null: no end task ran). */
+    public record Epoch(float[] params, EpochEnd end) {
+    }
+
+    /**
+     * One epoch of {@code rounds} rounds from {@code start} as one barrier stage; returns the final mean. If
+     * {@code endData} has as many partitions as {@code shards}, each task then runs {@code endTask} on its replica
+     * (holding the final mean) and its partition of {@code endData}, in the same stage.
+     */
+    public Epoch trainEpoch(JavaSparkContext sc, JavaRDD<DataSet> shards, JavaRDD<DataSet> endData,
+                            EpochEndTask endTask, WorkerSpec spec, float[] start, int rounds, long examplesTotal) {
         progress = new long[]{rounds, examplesTotal, 0};
         lastProgress = System.nanoTime();
+        boolean withEnd = endTask != null && endData != null
+                && endData.getNumPartitions() == shards.getNumPartitions();
+        // a barrier stage's RDDs must all have its task count: the zip pairs shard i with endData's partition i
+        JavaRDD<Object> input = withEnd
+                ? shards.zipPartitions(endData, (train, end) -> Collections.<Object>singletonList(new DataSet[]{
+                        train.hasNext() ? train.next() : null, end.hasNext() ? end.next() : null}).iterator())
+                : shards.map(d -> (Object) d);
         Broadcast<float[]> epochStart = sc.broadcast(start);
-        EpochTask task = new EpochTask(spec, epochStart, rounds, endpoint.name());
-        ClassTag<RoundMean> tag = ClassTag$.MODULE$.apply(RoundMean.class);
-        List<RoundMean> results;
+        EpochTask task = new EpochTask(spec, epochStart, rounds, endpoint.name(), withEnd ? endTask : null);
+        ClassTag<TaskResult> tag = ClassTag$.MODULE$.apply(TaskResult.class);
+        List<TaskResult> results;
         // a job TAG, not a job group: the caller's own group (a notebook's, an application's) stays as it was
         String jobTag = endpoint.name() + "-" + UUID.randomUUID();
         String interrupt = sc.getLocalProperty(INTERRUPT_ON_CANCEL);
@@ -104,19 +120,24 @@ public final class BarrierTransport implements AutoCloseable {
         ScheduledFuture<?> watch = watchdog.scheduleWithFixedDelay(() -> cancelIfStarved(sc, jobTag,
                 shards.getNumPartitions()), 1, 1, TimeUnit.SECONDS);
         try {
-            results = JavaRDD.fromRDD(shards.rdd().barrier().mapPartitions(task, true, tag), tag).collect();
+            results = JavaRDD.fromRDD(input.rdd().barrier().mapPartitions(task, true, tag), tag).collect();
         } finally {
             watch.cancel(false);
             sc.sc().removeJobTag(jobTag);
             sc.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
             epochStart.destroy();
         }
-        for (RoundMean r : results) {
+        float[] end = start;
+        List<Serializable> ends = new ArrayList<>();
+        long endNanos = 0;
+        for (TaskResult r : results) {
             if (r.params() != null) { // the lowest partition returns the final mean; every replica holds it
-                return r.params();
+                end = r.params();
             }
+            ends.add(r.endResult());
+            endNanos = Math.max(endNanos, r.endNanos());
         }
-        return start;
+        return new Epoch(end, withEnd ? new EpochEnd(ends, endNanos / 1e9) : null);
     }
 
     /**
@@ -140,33 +161,42 @@ public final class BarrierTransport implements AutoCloseable {
         endpoint.close();
     }
 
+    /** A task's result: the final mean (partition 0 only), its end task's result and how long that took. */
+    private record TaskResult(float[] params, Serializable endResult, long endNanos) implements Serializable {
+    }
+
     /**
      * One worker's whole epoch inside the barrier stage. Every task joins every round, even one with no data left
      * (it contributes nothing), or the others would wait for it forever.
      */
-    private static final class EpochTask extends AbstractFunction1<scala.collection.Iterator<DataSet>,
-            scala.collection.Iterator<RoundMean>> implements Serializable {
+    private static final class EpochTask extends AbstractFunction1<scala.collection.Iterator<Object>,
+            scala.collection.Iterator<TaskResult>> implements Serializable {
         private static final long serialVersionUID = 1L;
         private final WorkerSpec spec;
         private final Broadcast<float[]> start;
         private final int rounds;
         private final String endpoint;
+        private final EpochEndTask endTask;
 
-        EpochTask(WorkerSpec spec, Broadcast<float[]> start, int rounds, String endpoint) {
+        EpochTask(WorkerSpec spec, Broadcast<float[]> start, int rounds, String endpoint, EpochEndTask endTask) {
             this.spec = spec;
             this.start = start;
             this.rounds = rounds;
             this.endpoint = endpoint;
+            this.endTask = endTask;
         }
 
         @Override
-        public scala.collection.Iterator<RoundMean> apply(scala.collection.Iterator<DataSet> it) {
+        public scala.collection.Iterator<TaskResult> apply(scala.collection.Iterator<Object> it) {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             int partition = ctx.partitionId();
             long busyStart = System.nanoTime();
             long waited = 0;
             SparkInternals.EndpointClient averaging = SparkInternals.driverEndpoint(endpoint);
-            ResidentWorker worker = it.hasNext() ? new ResidentWorker(spec, partition, it.next(), start.value()) : null;
+            Object input = it.hasNext() ? it.next() : null;
+            DataSet shard = input instanceof DataSet[] pair ? pair[0] : (DataSet) input;
+            DataSet endData = input instanceof DataSet[] pair ? pair[1] : null;
+            ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, start.value());
             float[] mean = null;
             for (int round = 0; round < rounds; round++) {
                 Contribution mine = worker == null ? Contribution.none() : worker.trainRound(round);
@@ -179,7 +209,12 @@ public final class BarrierTransport implements AutoCloseable {
                 }
             }
             spec.stats().addWorkerNanos(System.nanoTime() - busyStart - waited);
-            RoundMean out = new RoundMean(partition == 0 ? mean : null);
+            Serializable endResult = null;
+            long endStart = System.nanoTime();
+            if (endTask != null && worker != null && endData != null) {
+                endResult = endTask.run(worker.net(), endData); // the replica holds the final mean
+            }
+            TaskResult out = new TaskResult(partition == 0 ? mean : null, endResult, System.nanoTime() - endStart);
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }
     }

@@ -76,6 +76,11 @@ public final class ResidentWorker {
         return new Contribution(ParamVectors.get(net), steps, examples);
     }
 
+    /** The replica's network, holding the parameters of the last {@link #setParams}. */
+    public MultiLayerNetwork net() {
+        return replica.net();
+    }
+
     /** Continues from the round's mean (null: no one trained, keep the parameters). */
     public void setParams(float[] mean) {
         if (mean != null) {

@@ -1,0 +1,98 @@
+package io.github.sparkdropout.eval;
+
+import io.github.sparkdropout.TestSpark;
+import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.StepKind;
+import io.github.sparkdropout.model.Variant;
+import io.github.sparkdropout.train.AveragingSync;
+import io.github.sparkdropout.train.DistributedTraining;
+import io.github.sparkdropout.train.TrainingMasterKind;
+import io.github.sparkdropout.train.TrainingSettings;
+import io.github.sparkdropout.train.stats.RoundListener;
+import io.github.sparkdropout.train.transport.EpochEnd;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The training stage's own tasks evaluate the test shards at the end of a barrier epoch: the result must be exactly
+ * what the separate evaluation job gives for the same parameters, epoch after epoch; and where the stage cannot
+ * (jobs averaging, or test shards partitioned differently) nothing is claimed and the caller runs the job.
+ */
+class InTrainingEvaluationTest {
+    private static JavaSparkContext sc() {
+        return JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());
+    }
+
+    private static JavaRDD<DataSet> shards(long seed, int... sizes) {
+        Nd4j.getRandom().setSeed(seed);
+        List<DataSet> out = new ArrayList<>();
+        for (int p = 0; p < sizes.length; p++) {
+            INDArray x = Nd4j.rand(DataType.FLOAT, sizes[p], 784);
+            INDArray y = Nd4j.zeros(DataType.FLOAT, sizes[p], 10);
+            for (int i = 0; i < sizes[p]; i++) {
+                y.putScalar(i, (i * 3 + p) % 10, 1f);
+            }
+            out.add(new DataSet(x, y));
+        }
+        return sc().parallelize(out, sizes.length).cache();
+    }
+
+    private static void assertSame(EvalResult want, EvalResult got, String what) {
+        assertEquals(want.accuracy(), got.accuracy(), what);
+        assertEquals(want.examples(), got.examples(), what);
+        for (int c = 0; c < 10; c++) {
+            assertArrayEquals(want.confusion()[c], got.confusion()[c], what + " confusion row " + c);
+        }
+        assertArrayEquals(want.f1(), got.f1(), what);
+    }
+
+    @Test
+    @Timeout(120)
+    void theTrainingStageEvaluatesExactlyAsTheEvaluationJob() {
+        JavaRDD<DataSet> train = shards(4, 70, 45);
+        JavaRDD<DataSet> test = shards(5, 33, 31);
+        for (AveragingSync sync : new AveragingSync[]{AveragingSync.BARRIER, AveragingSync.JOBS}) {
+            MultiLayerNetwork net = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 11);
+            Broadcast<String> conf = sc().broadcast(net.getLayerWiseConfigurations().toJson());
+            TestEvaluation job = new TestEvaluation(sc(), conf, "in-training-test-" + sync, 1);
+            TrainingSettings settings = new TrainingSettings(TrainingMasterKind.RESIDENT, 2, 16, 2, sync, 3,
+                    StepKind.LEAN, 1);
+            try (DistributedTraining training = new DistributedTraining(sc(), net, conf, settings,
+                    RoundListener.NONE)) {
+                for (int epoch = 1; epoch <= 2; epoch++) {
+                    training.fitEpoch(epoch, train, test, TestEvaluation.inTraining(10));
+                    EpochEnd end = training.epochEnd();
+                    EvalResult separate = job.evaluate(training.network(), test, 10);
+                    if (sync == AveragingSync.JOBS) {
+                        assertNull(end, "one job per round: no stage to evaluate in");
+                        continue;
+                    }
+                    assertNotNull(end, "barrier epoch " + epoch + " evaluated in its stage");
+                    assertEquals(2, end.results().size());
+                    assertSame(separate, TestEvaluation.merge(end.results(), 10), "epoch " + epoch);
+                }
+                // test shards partitioned unlike the training shards: the stage cannot pair them
+                training.fitEpoch(3, train, test.repartition(3), TestEvaluation.inTraining(10));
+                assertNull(training.epochEnd());
+            } finally {
+                job.release();
+            }
+        }
+    }
+}
