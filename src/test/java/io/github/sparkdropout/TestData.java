@@ -68,4 +68,24 @@ public final class TestData {
         }
         return dir;
     }
+
+    /**
+     * One DL4J DataSet per size: uniform random features [n, 784] drawn after seeding ND4J's RNG with {@code seed},
+     * one-hot labels {@code (i * 7 + p) % 10} for example i of shard p.
+     */
+    public static java.util.List<org.nd4j.linalg.dataset.DataSet> randomShards(long seed, int... sizes) {
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seed);
+        java.util.List<org.nd4j.linalg.dataset.DataSet> out = new java.util.ArrayList<>();
+        for (int p = 0; p < sizes.length; p++) {
+            org.nd4j.linalg.api.ndarray.INDArray x = org.nd4j.linalg.factory.Nd4j.rand(
+                    org.nd4j.linalg.api.buffer.DataType.FLOAT, sizes[p], 784);
+            org.nd4j.linalg.api.ndarray.INDArray y = org.nd4j.linalg.factory.Nd4j.zeros(
+                    org.nd4j.linalg.api.buffer.DataType.FLOAT, sizes[p], 10);
+            for (int i = 0; i < sizes[p]; i++) {
+                y.putScalar(i, (i * 7 + p) % 10, 1f);
+            }
+            out.add(new org.nd4j.linalg.dataset.DataSet(x, y));
+        }
+        return out;
+    }
 }

@@ -16,13 +16,8 @@ import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,17 +35,7 @@ class InTrainingEvaluationTest {
     }
 
     private static JavaRDD<DataSet> shards(long seed, int... sizes) {
-        Nd4j.getRandom().setSeed(seed);
-        List<DataSet> out = new ArrayList<>();
-        for (int p = 0; p < sizes.length; p++) {
-            INDArray x = Nd4j.rand(DataType.FLOAT, sizes[p], 784);
-            INDArray y = Nd4j.zeros(DataType.FLOAT, sizes[p], 10);
-            for (int i = 0; i < sizes[p]; i++) {
-                y.putScalar(i, (i * 3 + p) % 10, 1f);
-            }
-            out.add(new DataSet(x, y));
-        }
-        return sc().parallelize(out, sizes.length).cache();
+        return sc().parallelize(io.github.sparkdropout.TestData.randomShards(seed, sizes), sizes.length).cache();
     }
 
     private static void assertSame(EvalResult want, EvalResult got, String what) {

@@ -15,10 +15,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -42,17 +39,7 @@ class AveragingSyncTest {
     private static final long SEED = 23;
 
     static List<DataSet> shards(int... sizes) {
-        Nd4j.getRandom().setSeed(9);
-        List<DataSet> out = new ArrayList<>();
-        for (int p = 0; p < sizes.length; p++) {
-            INDArray x = Nd4j.rand(DataType.FLOAT, sizes[p], 784);
-            INDArray y = Nd4j.zeros(DataType.FLOAT, sizes[p], 10);
-            for (int i = 0; i < sizes[p]; i++) {
-                y.putScalar(i, (i * 7 + p) % 10, 1f);
-            }
-            out.add(new DataSet(x, y));
-        }
-        return out;
+        return io.github.sparkdropout.TestData.randomShards(9, sizes);
     }
 
     private record Trained(float[] params, long examples, long steps, double loss) {
