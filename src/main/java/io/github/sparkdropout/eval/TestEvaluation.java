@@ -89,10 +89,16 @@ public final class TestEvaluation {
         return (net, shard) -> evaluateShard(net, shard, classes);
     }
 
-    /** The evaluation of {@link #inTraining}'s results (one {@link Evaluation} per partition, merged in order). */
+    /**
+     * The evaluation of {@link #inTraining}'s results (one {@link Evaluation} per partition, merged in order; null
+     * for a partition without test examples).
+     */
     public static EvalResult merge(List<? extends java.io.Serializable> partitions, int classes) {
         Evaluation all = null;
         for (java.io.Serializable p : partitions) {
+            if (p == null) {
+                continue; // a partition without test examples
+            }
             if (!(p instanceof Evaluation e)) {
                 throw new IllegalStateException("a partition returned no evaluation: " + p);
             }
@@ -103,7 +109,7 @@ public final class TestEvaluation {
             }
         }
         if (all == null) {
-            throw new IllegalStateException("no partition evaluated");
+            throw new IllegalStateException("no test examples to evaluate");
         }
         return fromEvaluation(all, classes);
     }

@@ -75,8 +75,24 @@ class InTrainingEvaluationTest {
                 // test shards partitioned unlike the training shards: the stage cannot pair them
                 training.fitEpoch(3, train, test.repartition(3), TestEvaluation.inTraining(10));
                 assertNull(training.epochEnd());
+                if (sync == AveragingSync.BARRIER) { // a partition without test examples: the others count
+                    JavaRDD<DataSet> oneSided = sc().parallelize(test.take(1), 2);
+                    training.fitEpoch(4, train, oneSided, TestEvaluation.inTraining(10));
+                    assertNotNull(training.epochEnd());
+                    assertSame(job.evaluate(training.network(), oneSided, 10),
+                            TestEvaluation.merge(training.epochEnd().results(), 10), "one test partition empty");
+                }
             } finally {
                 job.release();
+            }
+            if (sync == AveragingSync.BARRIER) {
+                // a training partition without a shard has no replica to score its test shard: the caller must
+                MultiLayerNetwork other = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 11);
+                try (DistributedTraining training = new DistributedTraining(sc(), other, conf, settings,
+                        RoundListener.NONE)) {
+                    training.fitEpoch(1, sc().parallelize(train.take(1), 2), test, TestEvaluation.inTraining(10));
+                    assertNull(training.epochEnd(), "a test partition without a replica: no in-stage result");
+                }
             }
         }
     }

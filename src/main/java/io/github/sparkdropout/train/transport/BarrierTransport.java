@@ -130,14 +130,17 @@ public final class BarrierTransport implements AutoCloseable {
         float[] end = start;
         List<Serializable> ends = new ArrayList<>();
         long endNanos = 0;
+        boolean endComplete = withEnd;
         for (TaskResult r : results) {
             if (r.params() != null) { // the lowest partition returns the final mean; every replica holds it
                 end = r.params();
             }
             ends.add(r.endResult());
             endNanos = Math.max(endNanos, r.endNanos());
+            endComplete &= !r.endMissed();
         }
-        return new Epoch(end, withEnd ? new EpochEnd(ends, endNanos / 1e9) : null);
+        // a partition whose end data had no replica to run on: the caller does the whole end work itself
+        return new Epoch(end, endComplete ? new EpochEnd(ends, endNanos / 1e9) : null);
     }
 
     /**
@@ -161,8 +164,12 @@ public final class BarrierTransport implements AutoCloseable {
         endpoint.close();
     }
 
-    /** A task's result: the final mean (partition 0 only), its end task's result and how long that took. */
-    private record TaskResult(float[] params, Serializable endResult, long endNanos) implements Serializable {
+    /**
+     * A task's result: the final mean (partition 0 only), its end task's result (null: no end data in this
+     * partition), how long that took, and whether end data went without its end task (no training shard here).
+     */
+    private record TaskResult(float[] params, Serializable endResult, long endNanos, boolean endMissed)
+            implements Serializable {
     }
 
     /**
@@ -214,7 +221,8 @@ public final class BarrierTransport implements AutoCloseable {
             if (endTask != null && worker != null && endData != null) {
                 endResult = endTask.run(worker.net(), endData); // the replica holds the final mean
             }
-            TaskResult out = new TaskResult(partition == 0 ? mean : null, endResult, System.nanoTime() - endStart);
+            TaskResult out = new TaskResult(partition == 0 ? mean : null, endResult, System.nanoTime() - endStart,
+                    endTask != null && endData != null && worker == null);
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }
     }
