@@ -6,10 +6,13 @@
 #   bench/step-vs-gemm.sh [B [W [VARIANT]]]      (default: 128 2 scratch, what the README's job runs per worker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+b=${1:-128}; w=${2:-2}; v=${3:-scratch}
+[[ "$b" =~ ^[1-9][0-9]*$ && "$w" =~ ^[1-9][0-9]*$ && "$v" =~ ^(scratch|concise)$ ]] \
+  || { echo "error: usage: bench/step-vs-gemm.sh [BATCH>0 [THREADS>0 [scratch|concise]]], got '$*'" >&2; exit 2; }
 mvn -q -B -o -DskipTests test-compile >/dev/null 2>&1 || mvn -q -B -DskipTests test-compile
 . conf/local-jvm.sh
 read -r -a jit <<< "$(local_jit_options)"
 pick_openblas_coretype # the kernels submit.sh picks
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, jit=${jit[*]:-full}"
 java ${jit[@]+"${jit[@]}"} -cp "target/test-classes:target/classes:$(cat target/classpath.txt)" \
-  io.github.sparkdropout.bench.StepBench "${1:-128}" "${2:-2}" "${3:-scratch}" 2>/dev/null | grep '^RESULT'
+  io.github.sparkdropout.bench.StepBench "$b" "$w" "$v" 2>/dev/null | grep '^RESULT'

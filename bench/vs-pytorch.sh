@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "error: RUNS must be a positive integer, got '$runs'" >&2; exit 2; }
 ref=../shared/reference/ref.py
 py=/usr/bin/python3
 [ -f "$ref" ] || { echo "error: $ref not found (the book's reference code)" >&2; exit 2; }

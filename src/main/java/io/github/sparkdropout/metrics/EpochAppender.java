@@ -10,9 +10,8 @@ import java.util.concurrent.Future;
 
 /**
  * Appends each finished epoch to the {@link MetricsTable} on a background thread, so the next epoch trains while
- * Spark writes and publishes the Parquet files (two small Spark jobs: 0.25 s on an idle 2-core machine; in local
- * mode they wait for the training stage's task slots, see docs/BENCHMARKS.md),
- * then whatever the epoch publishes after its rows.
+ * the driver writes and publishes the Parquet files (no Spark job: see {@link MetricsTable}), then whatever the
+ * epoch publishes after its rows (its checkpoint).
  * At most one epoch is in flight: queuing epoch N first waits until epoch N-1 is published, so rows land in
  * order, and {@link #close()} waits for the last one — also when training fails, so a failure in epoch 7 still
  * leaves epochs 1-6 in the table. A write error surfaces on the next call.

@@ -23,8 +23,8 @@ import java.util.UUID;
  * writer writes it in the driver, without a Spark job ({@link SparkInternals#writeParquetFile}), into a private
  * staging directory ({@code _staging/}, hidden from readers by its leading underscore), then a single filesystem
  * rename publishes it. A rename of one file is atomic on HDFS and local filesystems, so a row appears
- * whole or not at all, and two runs appending at once never share Spark's {@code _temporary} directory (which one
- * job's cleanup would delete under the other's feet).
+ * whole or not at all, and two runs appending at once never touch each other's files (each stages under its own
+ * random name).
  */
 public final class MetricsTable {
     public static final String EPOCHS = "epochs";

@@ -34,7 +34,7 @@ public final class DropoutMlp {
     public static MultiLayerConfiguration configuration(Variant variant, double lr, double dropout1, double dropout2,
                                                         long seed) {
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
-                .seed(dl4jSeed(seed))
+                .seed(Nd4jSeeds.usable(seed))
                 .dataType(DataType.FLOAT)
                 .updater(new Sgd(lr))
                 .biasInit(0.0);
@@ -52,15 +52,6 @@ public final class DropoutMlp {
                         .nOut(FashionMnist.CLASSES).activation(Activation.SOFTMAX)
                         .dropOut(dropout(variant, dropout2)).build())
                 .build();
-    }
-
-    /**
-     * The seed DL4J initialises the weights from. DL4J takes 0 for "no seed" and draws the weights from its
-     * unseeded generator, so {@code --seed 0} (the book's own seed) was not reproducible; it gets a fixed stand-in.
-     * Every other seed is passed as it is (their results are unchanged).
-     */
-    static long dl4jSeed(long seed) {
-        return seed != 0 ? seed : 0x5EED_0000_0000_0001L;
     }
 
     /** The dropout of one place, from the book's drop probability {@code p}. */

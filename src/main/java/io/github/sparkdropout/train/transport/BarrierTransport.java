@@ -10,6 +10,7 @@ import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
 import org.nd4j.linalg.dataset.DataSet;
 import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
@@ -104,10 +105,11 @@ public final class BarrierTransport implements AutoCloseable {
         boolean withEnd = endTask != null && endData != null
                 && endData.getNumPartitions() == shards.getNumPartitions();
         // a barrier stage's RDDs must all have its task count: the zip pairs shard i with endData's partition i
-        JavaRDD<Object> input = withEnd
+        @SuppressWarnings("unchecked") // the task reads a DataSet or a DataSet pair: no extra RDD for the plain case
+        RDD<Object> input = withEnd
                 ? shards.zipPartitions(endData, (train, end) -> Collections.<Object>singletonList(new DataSet[]{
-                        train.hasNext() ? train.next() : null, end.hasNext() ? end.next() : null}).iterator())
-                : shards.map(d -> (Object) d);
+                        train.hasNext() ? train.next() : null, end.hasNext() ? end.next() : null}).iterator()).rdd()
+                : (RDD<Object>) (RDD<?>) shards.rdd();
         Broadcast<float[]> epochStart = sc.broadcast(start);
         EpochTask task = new EpochTask(spec, epochStart, rounds, endpoint.name(), withEnd ? endTask : null);
         ClassTag<TaskResult> tag = ClassTag$.MODULE$.apply(TaskResult.class);
@@ -120,7 +122,7 @@ public final class BarrierTransport implements AutoCloseable {
         ScheduledFuture<?> watch = watchdog.scheduleWithFixedDelay(() -> cancelIfStarved(sc, jobTag,
                 shards.getNumPartitions()), 1, 1, TimeUnit.SECONDS);
         try {
-            results = JavaRDD.fromRDD(input.rdd().barrier().mapPartitions(task, true, tag), tag).collect();
+            results = JavaRDD.fromRDD(input.barrier().mapPartitions(task, true, tag), tag).collect();
         } finally {
             watch.cancel(false);
             sc.sc().removeJobTag(jobTag);

@@ -1,5 +1,7 @@
 package io.github.sparkdropout.train.worker;
 
+import io.github.sparkdropout.model.Nd4jSeeds;
+
 /**
  * The seeds of a run's randomness on the workers, derived from the run seed and the coordinates of the work, so
  * that no two workers, epochs or rounds share a stream and any epoch can be replayed exactly (a retried epoch, a
@@ -34,7 +36,6 @@ public final class Seeds {
         long z = seed ^ (partition * 0x9E3779B97F4A7C15L) ^ (epoch * 0xC2B2AE3D27D4EB4FL) ^ (round * 0x165667B19E3779F9L);
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        z ^= z >>> 31;
-        return z != 0 ? z : 0x5EED_0000_0000_0001L;
+        return Nd4jSeeds.usable(z ^ (z >>> 31));
     }
 }
