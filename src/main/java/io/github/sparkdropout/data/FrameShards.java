@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -34,6 +35,9 @@ import static org.apache.spark.sql.functions.col;
  * frame fails before training with one line naming the column and the problem.
  */
 public final class FrameShards {
+    /** What a run trained from a DataFrame records as its {@code data} (there is no path to read it from again). */
+    public static final String DATA_SOURCE = "dataframe";
+
     private FrameShards() {
     }
 
@@ -101,7 +105,10 @@ public final class FrameShards {
             built.unpersist(false);
             throw e;
         }
-        return new Loaded(built.map(Built::shard), provenance, built);
+        // a partition without rows (a frame's own partitioning can leave some empty) has no shard: its worker
+        // joins every round and trains nothing, as a worker whose shard runs out does
+        return new Loaded(built.flatMap(b -> b.shard() == null ? Collections.<DataSet>emptyIterator()
+                : List.of(b.shard()).iterator()), provenance, built);
     }
 
     /** A partition's check and, when the partition has no problem, its shard. */
@@ -226,6 +233,12 @@ public final class FrameShards {
             throw new DataException("the " + name + " frame has " + rows + " row(s) for " + partitions
                     + " workers: every worker needs at least one");
         }
+        long empty = checks.stream().filter(c -> c.rows == 0).count();
+        if (empty > 0) {
+            org.slf4j.LoggerFactory.getLogger(FrameShards.class).warn("{} of the {} partitions of the {} frame have no"
+                    + " rows: {} of {} workers train nothing (repartition the frame to spread its rows)", empty,
+                    partitions, name, empty, partitions);
+        }
         if (rows > Integer.MAX_VALUE) {
             throw new DataException("the " + name + " frame has " + rows + " rows: at most " + Integer.MAX_VALUE);
         }
@@ -277,15 +290,11 @@ public final class FrameShards {
         if (!check.clean() || n == 0) {
             return null;
         }
-        INDArray features = Nd4j.create(Arrays.copyOf(x, n * px), new long[]{n, px}, 'c').castTo(DataType.FLOAT);
-        INDArray labels = Nd4j.zeros(DataType.FLOAT, n, FashionMnist.CLASSES);
-        Nd4j.getAffinityManager().ensureLocation(labels, AffinityManager.Location.HOST);
-        java.nio.FloatBuffer out = labels.data().asNioFloat();
-        for (int i = 0; i < n; i++) {
-            out.put(i * FashionMnist.CLASSES + y[i], 1f);
-        }
-        Nd4j.getAffinityManager().tagLocation(labels, AffinityManager.Location.HOST);
-        return new DataSet(features, labels);
+        // straight into the native buffer (no trimmed copy of the rows first)
+        INDArray features = Nd4j.createUninitialized(DataType.FLOAT, n, px);
+        features.data().asNioFloat().put(0, x, 0, n * px);
+        Nd4j.getAffinityManager().tagLocation(features, AffinityManager.Location.HOST);
+        return new DataSet(features, Shards.oneHot(y, n));
     }
 
     /** {@code v} (dense or sparse) as float32 into {@code out} from {@code offset}. */

@@ -38,14 +38,19 @@ public final class Shards {
 
     static DataSet toDataSet(MnistFrames.Chunk chunk) {
         int n = chunk.count();
+        return new DataSet(features(chunk.pixels(), n), oneHot(chunk.labels(), n));
+    }
+
+    /** The first {@code n} class labels (0-9) as one-hot float32 rows [n, 10]. */
+    static INDArray oneHot(byte[] labels, int n) {
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, FashionMnist.CLASSES);
         Nd4j.getAffinityManager().ensureLocation(y, AffinityManager.Location.HOST); // CUDA: the zeros, on the host
-        java.nio.FloatBuffer labels = y.data().asNioFloat();
+        java.nio.FloatBuffer out = y.data().asNioFloat();
         for (int i = 0; i < n; i++) {
-            labels.put(i * FashionMnist.CLASSES + chunk.labels()[i], 1f);
+            out.put(i * FashionMnist.CLASSES + labels[i], 1f);
         }
         Nd4j.getAffinityManager().tagLocation(y, AffinityManager.Location.HOST);
-        return new DataSet(features(chunk.pixels(), n), y);
+        return y;
     }
 
     /**

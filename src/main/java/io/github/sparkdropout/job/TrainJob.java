@@ -7,6 +7,7 @@ import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.DataProvenance;
 import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.eval.EvalResult;
@@ -219,15 +220,25 @@ public final class TrainJob {
             }
             JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.chunks(spark, train, cfg.workers(), cfg.seed()),
                     "train");
-            JavaRDD<DataSet> testShards = Shards.of(MnistFrames.chunks(spark, test,
-                    Math.min(cfg.workers(), test.count()), null), "test");
-            trainShards.count();
-            testShards.count();
-            return new Data(trainShards, testShards, train, test, train.official() && test.official()
+            JavaRDD<DataSet> testShards = null;
+            try {
+                testShards = Shards.of(MnistFrames.chunks(spark, test, Math.min(cfg.workers(), test.count()), null),
+                        "test");
+                trainShards.count();
+                testShards.count();
+            } catch (RuntimeException e) { // no Data to release yet: let go of what is cached
+                trainShards.unpersist(false);
+                if (testShards != null) {
+                    testShards.unpersist(false);
+                }
+                throw e;
+            }
+            JavaRDD<DataSet> cachedTest = testShards;
+            return new Data(trainShards, cachedTest, train, test, train.official() && test.official()
                     ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
                     (System.nanoTime() - t0) / 1e9, () -> {
                         trainShards.unpersist(false);
-                        testShards.unpersist(false);
+                        cachedTest.unpersist(false);
                     });
         };
     }
@@ -389,9 +400,11 @@ public final class TrainJob {
         } catch (RuntimeException unreadable) {
             kept = -1;
         }
+        String saved = (kept == 1 ? "; epoch 1 is" : "; epochs 1-" + kept + " are") + " recorded and saved";
         String next = kept < 0 ? "" : kept == 0 ? "; nothing was saved yet: train it again under another --run-id"
-                : (kept == 1 ? "; epoch 1 is" : "; epochs 1-" + kept + " are") + " recorded and saved, continue with"
-                + " ./submit.sh train --resume " + cfg.runId() + metricsFlag(cfg);
+                : FrameShards.DATA_SOURCE.equals(cfg.data()) // an Estimator's fit: its frame is not on disk
+                ? saved + " (a fit on a DataFrame cannot be resumed: fit again under another run id)"
+                : saved + ", continue with ./submit.sh train --resume " + cfg.runId() + metricsFlag(cfg);
         return new JobFailure(doing + " of run " + cfg.runId() + " failed: " + JobFailure.rootMessage(e) + next, e);
     }
 

@@ -178,7 +178,7 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
                 flags.put(declaration.name(), SharedParams.flagText(declaration, getOrDefault(p)));
             }
         });
-        flags.put(TrainConfig.DATA.name(), "dataframe");
+        flags.put(TrainConfig.DATA.name(), FrameShards.DATA_SOURCE);
         try {
             return TrainConfig.of(flags);
         } catch (ConfigException e) {

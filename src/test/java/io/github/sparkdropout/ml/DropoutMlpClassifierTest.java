@@ -111,6 +111,27 @@ class DropoutMlpClassifierTest {
         }
     }
 
+    /**
+     * A frame whose own partitioning leaves a worker without rows (two partitions, one empty, two workers) still
+     * fits: that worker trains nothing, the other all (before, the empty partition's null shard failed epoch 1).
+     */
+    @Test
+    void aFrameWithAnEmptyPartitionStillFits() {
+        Dataset<Row> frame = train.repartition(2).where(org.apache.spark.sql.functions.spark_partition_id()
+                .equalTo(0));
+        assertEquals(2, frame.javaRDD().getNumPartitions());
+        assertEquals(0, frame.javaRDD().mapPartitions(it -> List.of(it.hasNext() ? 1 : 0).iterator()).collect()
+                .stream().mapToInt(Integer::intValue).min().orElseThrow(), "one partition is empty");
+        long rows = frame.count();
+        String metrics = dir.resolve("uneven-metrics").toString();
+        DropoutMlpModel model = new DropoutMlpClassifier().setEpochs(1).setWorkers(2).setMetrics(metrics)
+                .setRunId("uneven").fit(frame);
+        Row row = new MetricsTable(spark, metrics).read(MetricsTable.EPOCHS).where(col("run_id").equalTo("uneven"))
+                .select("train_examples").first();
+        assertEquals(rows, row.getInt(0));
+        assertTrue(accuracy(model.transform(test)) > 0.2, "it trained"); // chance is 0.1
+    }
+
     @Test
     void mllibsEvaluatorAgreesWithTheJobsEvaluationOfAModelTheJobSaved() {
         String metrics = dir.resolve("job-metrics").toString();
