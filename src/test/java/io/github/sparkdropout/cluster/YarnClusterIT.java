@@ -257,7 +257,12 @@ class YarnClusterIT {
         FileStatus[] saved = hadoop.fs().globStatus(new org.apache.hadoop.fs.Path(hadoop.uri("/team/*/models/*/model.zip")));
         assertTrue(saved != null && saved.length > 0, "the job saved its models on HDFS");
         DropoutMlpModel fromJob = DropoutMlpModel.load(saved[0].getPath().toString());
-        assertEquals(300, fromJob.transform(test).count());
+        Dataset<Row> scored = fromJob.transform(test);
+        assertEquals(300, scored.count());
+        // the trained network came back, not a fresh one: an untrained net scores ~0.1 (chance); the least trained model here took 16 steps
+        double accuracy = new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator()
+                .setMetricName("accuracy").evaluate(scored);
+        assertTrue(accuracy > 0.3, "accuracy of the job's model loaded from HDFS: " + accuracy); // >= 16 steps
 
         DropoutMlpModel model = new DropoutMlpClassifier().setEpochs(1).setWorkers(2).fit(train);
         String path = hadoop.uri("/team/spark-ml/model");
