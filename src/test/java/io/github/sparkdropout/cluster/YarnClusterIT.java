@@ -263,8 +263,8 @@ class YarnClusterIT {
         List<String> fromHdfs = predictions(fromJob.transform(test));
         assertEquals(300, fromHdfs.size());
         assertEquals(predictions(DropoutMlpModel.load(local.toString()).transform(test)), fromHdfs);
-        java.nio.file.Files.deleteIfExists(local);
-        java.nio.file.Files.deleteIfExists(local.getParent());
+        org.apache.hadoop.fs.FileSystem.getLocal(conf).delete( // the copy and Hadoop's .crc beside it
+                new org.apache.hadoop.fs.Path(local.getParent().toUri()), true);
 
         DropoutMlpModel model = new DropoutMlpClassifier().setEpochs(1).setWorkers(2).fit(train);
         String path = hadoop.uri("/team/spark-ml/model");
