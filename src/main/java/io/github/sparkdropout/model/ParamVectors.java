@@ -20,7 +20,11 @@ public final class ParamVectors {
 
     /** A new array holding {@code net}'s current parameters. */
     public static float[] get(MultiLayerNetwork net) {
-        INDArray p = net.params();
+        return toFloats(net.params());
+    }
+
+    /** A new heap array holding the values of the (row) vector {@code p}. */
+    public static float[] toFloats(INDArray p) {
         FloatBuffer view = bulkView(p);
         if (view == null) {
             return p.toFloatVector();
@@ -29,6 +33,21 @@ public final class ParamVectors {
         float[] out = new float[(int) p.length()];
         view.get(out);
         return out;
+    }
+
+    /** A new native row vector holding {@code values}. */
+    public static INDArray fromFloats(float[] values) {
+        return Nd4j.create(values, new long[]{1, values.length}, 'c');
+    }
+
+    /** Overwrites {@code net}'s parameters with the vector {@code values} (same length), in place, natively. */
+    public static void set(MultiLayerNetwork net, INDArray values) {
+        INDArray p = net.params();
+        if (p.length() != values.length()) {
+            throw new IllegalArgumentException("parameter vector of " + values.length() + " values for a network of "
+                    + p.length());
+        }
+        p.assign(values.reshape(p.shape()));
     }
 
     /** Overwrites {@code net}'s parameters with {@code values} (same length), in place. */

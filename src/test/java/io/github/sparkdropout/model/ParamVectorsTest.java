@@ -23,4 +23,17 @@ class ParamVectorsTest {
         assertEquals(a.params().getFloat(0), b.params().getFloat(0), "the copy is not shared with the network");
         assertThrows(IllegalArgumentException.class, () -> ParamVectors.set(b, new float[3]));
     }
+
+    @Test
+    void aNativeVectorIsCopiedInNotShared() {
+        MultiLayerNetwork a = DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 1);
+        MultiLayerNetwork b = DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 2);
+        org.nd4j.linalg.api.ndarray.INDArray mean = ParamVectors.fromFloats(ParamVectors.get(a));
+        ParamVectors.set(b, mean);
+        assertArrayEquals(ParamVectors.get(a), ParamVectors.get(b));
+        assertEquals(a.getLayer(2).getParam("W"), b.getLayer(2).getParam("W"), "the layers' views see it");
+        mean.putScalar(0, 42f);
+        assertEquals(a.params().getFloat(0), b.params().getFloat(0), "a copy, not the vector itself");
+        assertThrows(IllegalArgumentException.class, () -> ParamVectors.set(b, ParamVectors.fromFloats(new float[3])));
+    }
 }

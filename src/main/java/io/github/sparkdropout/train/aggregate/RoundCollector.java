@@ -1,5 +1,7 @@
 package io.github.sparkdropout.train.aggregate;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,8 +18,11 @@ import java.util.Map;
 public final class RoundCollector {
     /** The way back to the worker that contributed. */
     public interface Caller {
-        /** The round's mean (null: no worker trained in this round). */
-        void send(float[] mean);
+        /**
+         * The round's mean (null: no worker trained in this round): the collector's buffer, overwritten by the next
+         * round's mean, which cannot come before every worker of this round has taken this one in.
+         */
+        void send(INDArray mean);
 
         void fail(String why);
     }
@@ -28,6 +33,7 @@ public final class RoundCollector {
     }
 
     private final RoundDone done;
+    private final ParameterAveraging averaging = new ParameterAveraging();
     private final Map<Integer, Round> rounds = new HashMap<>();
     private long stage = -1;
 
@@ -76,7 +82,7 @@ public final class RoundCollector {
             return;
         }
         rounds.remove(round);
-        float[] mean = ParameterAveraging.mean(Arrays.asList(r.contributions));
+        INDArray mean = averaging.mean(Arrays.asList(r.contributions));
         // before the replies: the stage cannot end (and the epoch's line be printed) before its last round's report
         done.averaged(round, ParameterAveraging.examples(Arrays.asList(r.contributions)));
         for (Caller c : r.callers) {

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train.transport;
 
+import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.aggregate.Contribution;
 import io.github.sparkdropout.train.aggregate.RoundCollector;
@@ -11,6 +12,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
@@ -39,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 public final class BarrierTransport implements AutoCloseable {
     private final SparkInternals.DriverEndpoint endpoint;
     private final RoundListener listener;
-    private RoundMean lastMean; // the endpoint's, one message at a time
+    private RoundMean roundMean; // this round's reply, one for all its workers (the endpoint's: one message at a time)
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
@@ -61,8 +63,11 @@ public final class BarrierTransport implements AutoCloseable {
             collector.contribute(r.stageId(), r.stageAttempt(), r.round(), r.partition(), r.partitions(),
                     r.contribution(), new RoundCollector.Caller() {
                         @Override
-                        public void send(float[] mean) {
-                            reply.send(roundMean(mean));
+                        public void send(INDArray mean) {
+                            if (roundMean == null) {
+                                roundMean = new RoundMean(mean);
+                            }
+                            reply.send(roundMean);
                         }
 
                         @Override
@@ -73,16 +78,10 @@ public final class BarrierTransport implements AutoCloseable {
         });
     }
 
-    /** One reply object per round's mean (every worker gets the same one: serialised once when workers are remote). */
-    private RoundMean roundMean(float[] mean) {
-        if (lastMean == null || lastMean.params() != mean) {
-            lastMean = new RoundMean(mean);
-        }
-        return lastMean;
-    }
-
-    /** Called by the endpoint (an RPC thread) as each round's mean is out. */
+    /** Called by the endpoint (an RPC thread) as each round's mean is out, before its replies. */
     private void roundAveraged(int round, long examples) {
+        // one reply object per round, the same for every worker: serialised once when workers are remote
+        roundMean = null;
         long[] p = progress;
         p[2] += examples;
         lastProgress = System.nanoTime();
@@ -206,7 +205,7 @@ public final class BarrierTransport implements AutoCloseable {
             DataSet shard = input instanceof DataSet[] pair ? pair[0] : (DataSet) input;
             DataSet endData = input instanceof DataSet[] pair ? pair[1] : null;
             ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, start.value());
-            float[] mean = null;
+            INDArray mean = null;
             for (int round = 0; round < rounds; round++) {
                 Contribution mine = worker == null ? Contribution.none() : worker.trainRound(round);
                 long w0 = System.nanoTime();
@@ -223,7 +222,8 @@ public final class BarrierTransport implements AutoCloseable {
             if (endTask != null && worker != null && endData != null) {
                 endResult = endTask.run(worker.net(), endData); // the replica holds the final mean
             }
-            TaskResult out = new TaskResult(partition == 0 ? mean : null, endResult, System.nanoTime() - endStart,
+            float[] finalMean = partition == 0 && mean != null ? ParamVectors.toFloats(mean) : null;
+            TaskResult out = new TaskResult(finalMean, endResult, System.nanoTime() - endStart,
                     endTask != null && endData != null && worker == null);
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train.transport;
 
+import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.train.aggregate.Contribution;
 import io.github.sparkdropout.train.aggregate.ParameterAveraging;
 import io.github.sparkdropout.train.stats.RoundListener;
@@ -9,6 +10,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.util.Collections;
@@ -29,6 +31,7 @@ public final class JobsTransport {
                                      int rounds, long examplesTotal, RoundListener listener) {
         float[] params = start;
         long done = 0;
+        ParameterAveraging averaging = new ParameterAveraging();
         for (int round = 0; round < rounds; round++) {
             Broadcast<float[]> roundStart = sc.broadcast(params);
             List<Contribution> contributions;
@@ -37,9 +40,9 @@ public final class JobsTransport {
             } finally {
                 roundStart.destroy();
             }
-            float[] mean = ParameterAveraging.mean(contributions);
+            INDArray mean = averaging.mean(contributions);
             if (mean != null) {
-                params = mean;
+                params = ParamVectors.toFloats(mean);
             }
             done += ParameterAveraging.examples(contributions);
             listener.roundDone(round + 1, rounds, done, examplesTotal);

@@ -51,7 +51,10 @@ public final class ResidentWorker {
         return (long) round * spec.frequency() * spec.batch() < shard.numExamples();
     }
 
-    /** Round {@code round}'s steps from the replica's current parameters; what this worker brings to the average. */
+    /**
+     * Round {@code round}'s steps from the replica's current parameters; what this worker brings to the average: the
+     * replica's own parameter vector, not a copy (unchanged until {@link #setParams} with the round's mean).
+     */
     public Contribution trainRound(int round) {
         FaultInjection.check(spec.attempt(), partition, round, spec.epoch() + 1);
         if (!hasWork(round)) {
@@ -73,7 +76,7 @@ public final class ResidentWorker {
             steps++;
             examples += idx.length;
         }
-        return new Contribution(ParamVectors.get(net), steps, examples);
+        return new Contribution(net.params(), steps, examples);
     }
 
     /** The replica's network, holding the parameters of the last {@link #setParams}. */
@@ -82,7 +85,7 @@ public final class ResidentWorker {
     }
 
     /** Continues from the round's mean (null: no one trained, keep the parameters). */
-    public void setParams(float[] mean) {
+    public void setParams(INDArray mean) {
         if (mean != null) {
             ParamVectors.set(replica.net(), mean);
         }

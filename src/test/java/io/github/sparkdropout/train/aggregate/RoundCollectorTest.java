@@ -1,6 +1,8 @@
 package io.github.sparkdropout.train.aggregate;
 
+import io.github.sparkdropout.model.ParamVectors;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +22,8 @@ class RoundCollectorTest {
         String failure;
 
         @Override
-        public void send(float[] mean) {
-            this.mean = mean;
+        public void send(INDArray mean) {
+            this.mean = mean == null ? null : ParamVectors.toFloats(mean);
             answered = true;
         }
 
@@ -32,7 +34,7 @@ class RoundCollectorTest {
     }
 
     private static Contribution trained(int examples, float... params) {
-        return new Contribution(params, 1, examples);
+        return Contribution.of(params, 1, examples);
     }
 
     @Test
