@@ -1,0 +1,92 @@
+package io.github.sparkdropout.model;
+
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The lean step's GEMM must give exactly ND4J's own results, whatever the layouts it is handed. */
+class GemmTest {
+    private static INDArray random(char order, long rows, long cols, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        return Nd4j.rand(DataType.FLOAT, rows, cols).dup(order);
+    }
+
+    /** Both ways from the same inputs and the same starting C: the same bits. */
+    private static void same(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, double beta) {
+        INDArray expected = c.dup(c.ordering());
+        INDArray got = c.dup(c.ordering());
+        Nd4j.gemm(a, b, expected, ta, tb, alpha, beta);
+        Gemm.gemm(a, b, got, ta, tb, alpha, beta);
+        assertEquals(expected, got, a.ordering() + "" + b.ordering() + c.ordering() + " ta=" + ta + " tb=" + tb);
+        float[] e = expected.dup('c').data().asFloat();
+        float[] g = got.dup('c').data().asFloat();
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(g[i]), "value " + i);
+        }
+    }
+
+    @Test
+    void everyOrderAndTransposeGivesNd4jsBits() {
+        long m = 37;
+        long n = 23;
+        long k = 51;
+        for (char oa : new char[]{'c', 'f'}) {
+            for (char ob : new char[]{'c', 'f'}) {
+                for (char oc : new char[]{'c', 'f'}) {
+                    for (boolean ta : new boolean[]{false, true}) {
+                        for (boolean tb : new boolean[]{false, true}) {
+                            INDArray a = ta ? random(oa, k, m, 1) : random(oa, m, k, 1);
+                            INDArray b = tb ? random(ob, n, k, 2) : random(ob, k, n, 2);
+                            same(a, b, random(oc, m, n, 3), ta, tb, 1.0, 0.0);
+                            same(a, b, random(oc, m, n, 3), ta, tb, -0.5, 1.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theStepsShapesOnTheNetworksOwnParameterViews() {
+        MultiLayerNetwork net = DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 4);
+        INDArray w2 = net.getLayer(1).getParam("W"); // 'f' views at an offset into the parameter vector
+        INDArray b2 = net.getLayer(1).getParam("b");
+        INDArray b2row = b2.rank() == 2 ? b2 : b2.reshape(1, b2.length());
+        INDArray ones = Nd4j.ones(DataType.FLOAT, 1, 128);
+        INDArray h = random('c', 128, 256, 5);
+        INDArray dz = random('c', 128, 256, 6);
+        same(h, w2, random('c', 128, 256, 7), false, false, 1.0, 0.0);   // forward
+        same(ones, b2row, h, true, false, 1.0, 1.0);                       // + bias
+        same(dz, w2, random('c', 128, 256, 8), false, true, 1.0, 0.0);   // back-propagated error
+        same(h, dz, w2, true, false, -0.5, 1.0);                           // weight update, in the view
+        same(ones, dz, b2row, false, false, -0.5, 1.0);                    // bias update, in the view
+        assertEquals(true, Gemm.direct(h, w2, dz) && Gemm.direct(ones, dz, b2row), "the CPU backend's direct path");
+        // and the views are written in place: the network's parameter vector sees it
+        INDArray before = net.params().dup();
+        Gemm.gemm(h, dz, w2, true, false, -0.5, 1.0);
+        assertEquals(false, before.equals(net.params()), "the update reached the parameter vector");
+        assertEquals(before.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 784 * 256)),
+                net.params().get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 784 * 256)),
+                "and nothing outside the view changed");
+    }
+
+    @Test
+    void stridedViewsAndWrongShapesGoThroughNd4j() {
+        // every 2nd row: a leading dimension of 60, which BLAS takes as it is
+        INDArray rows = random('c', 40, 30, 9).get(NDArrayIndex.interval(0, 2, 40), NDArrayIndex.all());
+        same(rows, random('c', 30, 10, 10), random('c', 20, 10, 11), false, false, 1.0, 0.0);
+        assertEquals(true, Gemm.direct(rows, random('c', 30, 10, 10), random('c', 20, 10, 11)));
+        // every 2nd column: no BLAS layout, ND4J's gemm
+        INDArray cols = random('c', 30, 20, 9).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, 20));
+        same(cols, random('c', 10, 10, 10), random('c', 30, 10, 11), false, false, 1.0, 0.0);
+        assertEquals(false, Gemm.direct(cols, random('c', 10, 10, 10), random('c', 30, 10, 11)));
+        assertThrows(RuntimeException.class, () -> Gemm.gemm(random('c', 4, 5, 1), random('c', 6, 3, 2),
+                Nd4j.zeros(DataType.FLOAT, 4, 3), false, false, 1.0, 0.0));
+    }
+}
