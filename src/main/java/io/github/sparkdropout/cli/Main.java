@@ -69,7 +69,11 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         try {
             if (Set.of("train", "evaluate", "predict").contains(argv[0]) && !Arrays.asList(rest).contains("--help")) {
-                Nd4jBackends.requireUsable(); // before Spark starts: a CUDA build without a GPU stops here
+                // logging set up in this thread first: SLF4J warns on the terminal about loggers that other threads
+                // ask for while it initialises
+                LoggerFactory.getILoggerFactory();
+                // while Spark starts (each job waits for it); a CUDA build without the NVIDIA driver stops here
+                Nd4jBackends.startLoading();
             }
             switch (argv[0]) {
                 case "train":

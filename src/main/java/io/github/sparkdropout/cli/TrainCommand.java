@@ -3,6 +3,7 @@ package io.github.sparkdropout.cli;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.Param;
 import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.ReadAhead;
 import io.github.sparkdropout.job.TrainJob;
 import org.apache.spark.sql.SparkSession;
 
@@ -39,16 +40,18 @@ final class TrainCommand {
             }
         }
         TrainConfig parsed = TrainConfig.of(args.options); // bad flags fail here, before Spark starts
+        // local files are read (on another core) while Spark starts
+        ReadAhead ahead = ReadAhead.start(parsed.data(), parsed.trainLimit(), parsed.testLimit());
         SparkSession spark = SparkSessions.get("dropout-mlp train");
         try {
-            return train(spark, parsed);
+            return train(spark, parsed, ahead);
         } finally {
             spark.stop();
         }
     }
 
-    static int train(SparkSession spark, TrainConfig parsed) {
-        new TrainJob(spark, new ProgressPrinter(System.out)).run(parsed);
+    static int train(SparkSession spark, TrainConfig parsed, ReadAhead ahead) {
+        new TrainJob(spark, new ProgressPrinter(System.out)).readingAhead(ahead).run(parsed);
         return 0;
     }
 

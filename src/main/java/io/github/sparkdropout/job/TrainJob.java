@@ -9,6 +9,7 @@ import io.github.sparkdropout.data.DataProvenance;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.data.MnistFrames;
+import io.github.sparkdropout.data.ReadAhead;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.eval.EvalResult;
 import io.github.sparkdropout.eval.TestEvaluation;
@@ -86,10 +87,17 @@ public final class TrainJob {
 
     private final SparkSession spark;
     private final Output output;
+    private ReadAhead readAhead; // a new run's files, being read while Spark started (null: none)
 
     public TrainJob(SparkSession spark, Output output) {
         this.spark = spark;
         this.output = output;
+    }
+
+    /** A new run ({@link #run(TrainConfig)}) takes its files from {@code ahead} if they are the ones it needs. */
+    public TrainJob readingAhead(ReadAhead ahead) {
+        this.readAhead = ahead;
+        return this;
     }
 
     /** What a run starts from: nothing, or the checkpoint of a run it continues. */
@@ -213,8 +221,12 @@ public final class TrainJob {
         return cfg -> {
             long t0 = System.nanoTime();
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-            FashionMnist.Split train = FashionMnist.train(cfg.data(), cfg.trainLimit(), hadoop);
-            FashionMnist.Split test = FashionMnist.test(cfg.data(), cfg.testLimit(), hadoop);
+            ReadAhead.Splits ahead = start == Start.FRESH && readAhead != null
+                    ? readAhead.take(cfg.data(), cfg.trainLimit(), cfg.testLimit(), hadoop) : null;
+            FashionMnist.Split train = ahead != null ? ahead.train()
+                    : FashionMnist.train(cfg.data(), cfg.trainLimit(), hadoop);
+            FashionMnist.Split test = ahead != null ? ahead.test()
+                    : FashionMnist.test(cfg.data(), cfg.testLimit(), hadoop);
             if (start.checkpoint() != null) {
                 Checkpoints.requireSameData(start.checkpoint(), cfg.data(), train, test);
             }

@@ -4,6 +4,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Which ND4J backend this build carries (native CPU by default, CUDA with {@code mvn -P cuda}), and a check, at the
@@ -26,12 +28,54 @@ public final class Nd4jBackends {
         }
     }
 
-    /** Loads ND4J's backend and names it; if it cannot run here, a one-line {@link IllegalStateException}. */
+    private static FutureTask<String> loading; // the backend being loaded on a daemon thread, if started
+
+    /**
+     * Starts loading ND4J's backend on a daemon thread: its native libraries take ~0.4 s to load, which Spark's own
+     * start-up can overlap; {@link #requireUsable} then waits for it. A CUDA build on a machine without the NVIDIA
+     * driver is refused at once, in the calling thread.
+     */
+    public static synchronized void startLoading() {
+        requireDriverIfCuda();
+        if (loading == null) {
+            loading = new FutureTask<>(Nd4jBackends::load);
+            Thread t = new Thread(loading, "sparkdropout-nd4j-load");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /**
+     * Loads ND4J's backend (or waits for {@link #startLoading}'s) and names it; if it cannot run here, a one-line
+     * {@link IllegalStateException}.
+     */
     public static String requireUsable() {
-        // without the NVIDIA driver's device nodes there is no GPU to use: say so before ND4J prints its own trace
+        FutureTask<String> pending;
+        synchronized (Nd4jBackends.class) {
+            pending = loading;
+        }
+        if (pending == null) {
+            return load();
+        }
+        try {
+            return pending.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while ND4J's backend was loading", e);
+        }
+    }
+
+    // without the NVIDIA driver's device nodes there is no GPU to use: say so before ND4J prints its own trace
+    private static void requireDriverIfCuda() {
         if (cudaBuild() && !Files.exists(Path.of("/dev/nvidiactl"))) {
             throw new IllegalStateException(noGpu("no NVIDIA driver: /dev/nvidiactl is missing"), null);
         }
+    }
+
+    private static String load() {
+        requireDriverIfCuda();
         try {
             return Nd4j.getBackend().getClass().getSimpleName();
         } catch (RuntimeException | LinkageError e) { // no backend found, native libraries that do not load
