@@ -262,6 +262,9 @@ public final class TrainJob {
         long runStart = System.nanoTime();
         ExecutorLosses losses = ExecutorLosses.listenOn(sc); // from now on: the executors' hosts as they register
         Data data = null;
+        if (table != null) {
+            MetricsTable.warmUpWriter(spark); // while the data load leaves a core idle
+        }
         try {
             data = source.load(base);
             return trainOn(base, table, store, start, data, runStart, losses);

@@ -47,6 +47,19 @@ class MetricsTableTest {
         t.appendEpoch(MetricsSchema.epochRow(run(id), e), MetricsSchema.classRows(id, epoch, eval()), id, epoch);
     }
 
+    /** The writer's warm-up writes a row of each table's schema (or the first real write would find out) and leaves nothing. */
+    @Test
+    void theWriterWarmUpWritesEachSchemaAndLeavesNothing() throws Exception {
+        java.io.File tmp = new java.io.File(System.getProperty("java.io.tmpdir"));
+        java.util.function.IntSupplier leftovers = () -> {
+            String[] names = tmp.list((d, name) -> name.startsWith("sparkdropout-warm-up"));
+            return names == null ? 0 : names.length;
+        };
+        int before = leftovers.getAsInt();
+        MetricsTable.writeThrowawayFiles(TestSpark.get());
+        assertEquals(before, leftovers.getAsInt());
+    }
+
     @Test
     void appendsReadBackWithTheDocumentedSchema() {
         SparkSession spark = TestSpark.get();
