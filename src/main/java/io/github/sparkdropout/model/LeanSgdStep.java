@@ -242,16 +242,16 @@ public final class LeanSgdStep implements MinibatchStep {
         int epoch = net.getEpochCount();
 
         // ---- forward, dropout on (training)
-        Gemm.gemm(x, w1, s.z1, false, false, 1.0, 0.0);
-        Gemm.gemm(s.ones, b1, s.z1, true, false, 1.0, 1.0); // + bias, see addBias
+        HostBlas.gemm(x, w1, s.z1, false, false, 1.0, 0.0);
+        HostBlas.gemm(s.ones, b1, s.z1, true, false, 1.0, 1.0); // + bias, see addBias
         Transforms.relu(s.z1, false); // in place: z1 now holds H1
         INDArray in2 = dropout(drop1, s.z1, s.d1, s.mask1, iteration, epoch, ws);
-        Gemm.gemm(in2, w2, s.z2, false, false, 1.0, 0.0);
-        Gemm.gemm(s.ones, b2, s.z2, true, false, 1.0, 1.0); // + bias, see addBias
+        HostBlas.gemm(in2, w2, s.z2, false, false, 1.0, 0.0);
+        HostBlas.gemm(s.ones, b2, s.z2, true, false, 1.0, 1.0); // + bias, see addBias
         Transforms.relu(s.z2, false); // H2
         INDArray in3 = dropout(drop2, s.z2, s.d2, s.mask2, iteration, epoch, ws);
-        Gemm.gemm(in3, w3, s.z3, false, false, 1.0, 0.0);
-        Gemm.gemm(s.ones, b3, s.z3, true, false, 1.0, 1.0); // + bias, see addBias
+        HostBlas.gemm(in3, w3, s.z3, false, false, 1.0, 0.0);
+        HostBlas.gemm(s.ones, b3, s.z3, true, false, 1.0, 1.0); // + bias, see addBias
 
         // ---- softmax, cross-entropy, accuracy, and dL/dZ3 = (P - Y) / n, in Java on the small logits
         int classes = (int) s.z3.size(1);
@@ -289,20 +289,20 @@ public final class LeanSgdStep implements MinibatchStep {
         Nd4j.getAffinityManager().tagLocation(s.dz3, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
 
         // ---- backward; each layer's error is propagated through its weights BEFORE they are updated
-        Gemm.gemm(s.dz3, w3, s.dd2, false, true, 1.0, 0.0);        // dL/d(in3)
-        Gemm.gemm(in3, s.dz3, w3, true, false, -lr, 1.0);          // W3 -= lr * in3^T dZ3
-        Gemm.gemm(s.ones, s.dz3, b3, false, false, -lr, 1.0);
+        HostBlas.gemm(s.dz3, w3, s.dd2, false, true, 1.0, 0.0);        // dL/d(in3)
+        HostBlas.gemm(in3, s.dz3, w3, true, false, -lr, 1.0);          // W3 -= lr * in3^T dZ3
+        HostBlas.gemm(s.ones, s.dz3, b3, false, false, -lr, 1.0);
         undrop(drop2, s.dd2, s.mask2, iteration, epoch);
         Nd4j.exec(new Step(s.z2, s.relu2, 0.0));                   // ReLU'(Z2) = [H2 > 0]
         s.dd2.muli(s.relu2);                                       // dL/dZ2
-        Gemm.gemm(s.dd2, w2, s.dd1, false, true, 1.0, 0.0);        // dL/d(in2)
-        Gemm.gemm(in2, s.dd2, w2, true, false, -lr, 1.0);          // W2 -= lr * in2^T dZ2
-        Gemm.gemm(s.ones, s.dd2, b2, false, false, -lr, 1.0);
+        HostBlas.gemm(s.dd2, w2, s.dd1, false, true, 1.0, 0.0);        // dL/d(in2)
+        HostBlas.gemm(in2, s.dd2, w2, true, false, -lr, 1.0);          // W2 -= lr * in2^T dZ2
+        HostBlas.gemm(s.ones, s.dd2, b2, false, false, -lr, 1.0);
         undrop(drop1, s.dd1, s.mask1, iteration, epoch);
         Nd4j.exec(new Step(s.z1, s.relu1, 0.0));
         s.dd1.muli(s.relu1);                                       // dL/dZ1
-        Gemm.gemm(x, s.dd1, w1, true, false, -lr, 1.0);            // W1 -= lr * X^T dZ1
-        Gemm.gemm(s.ones, s.dd1, b1, false, false, -lr, 1.0);
+        HostBlas.gemm(x, s.dd1, w1, true, false, -lr, 1.0);            // W1 -= lr * X^T dZ1
+        HostBlas.gemm(s.ones, s.dd1, b1, false, false, -lr, 1.0);
         net.setIterationCount(iteration + 1);
         return new Outcome(lossSum / n, correct);
     }

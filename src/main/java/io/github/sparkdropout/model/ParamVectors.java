@@ -47,7 +47,7 @@ public final class ParamVectors {
             throw new IllegalArgumentException("parameter vector of " + values.length() + " values for a network of "
                     + p.length());
         }
-        p.assign(values.reshape(p.shape()));
+        HostBlas.copy(values, p);
     }
 
     /** Overwrites {@code net}'s parameters with {@code values} (same length), in place. */

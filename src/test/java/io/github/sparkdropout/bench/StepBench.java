@@ -1,7 +1,7 @@
 package io.github.sparkdropout.bench;
 
 import io.github.sparkdropout.model.DropoutMlp;
-import io.github.sparkdropout.model.Gemm;
+import io.github.sparkdropout.model.HostBlas;
 import io.github.sparkdropout.model.MinibatchStep;
 import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.model.Variant;
@@ -67,20 +67,20 @@ public final class StepBench {
         INDArray ones = Nd4j.ones(DataType.FLOAT, 1, b);
         double tiny = -1e-12; // updates that leave the weights as they are, at the cost of a real update
         double gemm = best(() -> {
-            Gemm.gemm(x, w1, z1, false, false, 1, 0);
-            Gemm.gemm(ones, b1, z1, true, false, 1, 1);
-            Gemm.gemm(z1, w2, z2, false, false, 1, 0);
-            Gemm.gemm(ones, b2, z2, true, false, 1, 1);
-            Gemm.gemm(z2, w3, z3, false, false, 1, 0);
-            Gemm.gemm(ones, b3, z3, true, false, 1, 1);
-            Gemm.gemm(z3, w3, d2, false, true, 1, 0);
-            Gemm.gemm(z2, z3, w3, true, false, tiny, 1);
-            Gemm.gemm(ones, z3, b3, false, false, tiny, 1);
-            Gemm.gemm(d2, w2, d1, false, true, 1, 0);
-            Gemm.gemm(z1, d2, w2, true, false, tiny, 1);
-            Gemm.gemm(ones, d2, b2, false, false, tiny, 1);
-            Gemm.gemm(x, d1, w1, true, false, tiny, 1);
-            Gemm.gemm(ones, d1, b1, false, false, tiny, 1);
+            HostBlas.gemm(x, w1, z1, false, false, 1, 0);
+            HostBlas.gemm(ones, b1, z1, true, false, 1, 1);
+            HostBlas.gemm(z1, w2, z2, false, false, 1, 0);
+            HostBlas.gemm(ones, b2, z2, true, false, 1, 1);
+            HostBlas.gemm(z2, w3, z3, false, false, 1, 0);
+            HostBlas.gemm(ones, b3, z3, true, false, 1, 1);
+            HostBlas.gemm(z3, w3, d2, false, true, 1, 0);
+            HostBlas.gemm(z2, z3, w3, true, false, tiny, 1);
+            HostBlas.gemm(ones, z3, b3, false, false, tiny, 1);
+            HostBlas.gemm(d2, w2, d1, false, true, 1, 0);
+            HostBlas.gemm(z1, d2, w2, true, false, tiny, 1);
+            HostBlas.gemm(ones, d2, b2, false, false, tiny, 1);
+            HostBlas.gemm(x, d1, w1, true, false, tiny, 1);
+            HostBlas.gemm(ones, d1, b1, false, false, tiny, 1);
         });
         MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, 0.2, 0.5, 1 + worker);
         MinibatchStep step = MinibatchStep.of(StepKind.LEAN, net);

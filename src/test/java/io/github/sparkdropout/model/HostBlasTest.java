@@ -10,8 +10,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The lean step's GEMM must give exactly ND4J's own results, whatever the layouts it is handed. */
-class GemmTest {
+/** The direct BLAS calls must give exactly ND4J's own results, whatever the layouts they are handed. */
+class HostBlasTest {
     private static INDArray random(char order, long rows, long cols, long seed) {
         Nd4j.getRandom().setSeed(seed);
         return Nd4j.rand(DataType.FLOAT, rows, cols).dup(order);
@@ -22,7 +22,7 @@ class GemmTest {
         INDArray expected = c.dup(c.ordering());
         INDArray got = c.dup(c.ordering());
         Nd4j.gemm(a, b, expected, ta, tb, alpha, beta);
-        Gemm.gemm(a, b, got, ta, tb, alpha, beta);
+        HostBlas.gemm(a, b, got, ta, tb, alpha, beta);
         assertEquals(expected, got, a.ordering() + "" + b.ordering() + c.ordering() + " ta=" + ta + " tb=" + tb);
         float[] e = expected.dup('c').data().asFloat();
         float[] g = got.dup('c').data().asFloat();
@@ -66,10 +66,10 @@ class GemmTest {
         same(dz, w2, random('c', 128, 256, 8), false, true, 1.0, 0.0);   // back-propagated error
         same(h, dz, w2, true, false, -0.5, 1.0);                           // weight update, in the view
         same(ones, dz, b2row, false, false, -0.5, 1.0);                    // bias update, in the view
-        assertEquals(true, Gemm.direct(h, w2, dz) && Gemm.direct(ones, dz, b2row), "the CPU backend's direct path");
+        assertEquals(true, HostBlas.direct(h, w2, dz) && HostBlas.direct(ones, dz, b2row), "the CPU backend's direct path");
         // and the views are written in place: the network's parameter vector sees it
         INDArray before = net.params().dup();
-        Gemm.gemm(h, dz, w2, true, false, -0.5, 1.0);
+        HostBlas.gemm(h, dz, w2, true, false, -0.5, 1.0);
         assertEquals(false, before.equals(net.params()), "the update reached the parameter vector");
         assertEquals(before.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 784 * 256)),
                 net.params().get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 784 * 256)),
@@ -81,12 +81,37 @@ class GemmTest {
         // every 2nd row: a leading dimension of 60, which BLAS takes as it is
         INDArray rows = random('c', 40, 30, 9).get(NDArrayIndex.interval(0, 2, 40), NDArrayIndex.all());
         same(rows, random('c', 30, 10, 10), random('c', 20, 10, 11), false, false, 1.0, 0.0);
-        assertEquals(true, Gemm.direct(rows, random('c', 30, 10, 10), random('c', 20, 10, 11)));
+        assertEquals(true, HostBlas.direct(rows, random('c', 30, 10, 10), random('c', 20, 10, 11)));
         // every 2nd column: no BLAS layout, ND4J's gemm
         INDArray cols = random('c', 30, 20, 9).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, 20));
         same(cols, random('c', 10, 10, 10), random('c', 30, 10, 11), false, false, 1.0, 0.0);
-        assertEquals(false, Gemm.direct(cols, random('c', 10, 10, 10), random('c', 30, 10, 11)));
-        assertThrows(RuntimeException.class, () -> Gemm.gemm(random('c', 4, 5, 1), random('c', 6, 3, 2),
+        assertEquals(false, HostBlas.direct(cols, random('c', 10, 10, 10), random('c', 30, 10, 11)));
+        assertThrows(RuntimeException.class, () -> HostBlas.gemm(random('c', 4, 5, 1), random('c', 6, 3, 2),
                 Nd4j.zeros(DataType.FLOAT, 4, 3), false, false, 1.0, 0.0));
+    }
+    @Test
+    void vectorCopyAddAndScaleGiveNd4jsBitsAndTouchOnlyTheirTarget() {
+        INDArray x = random('c', 1, 1000, 12);
+        INDArray y = random('c', 1, 1000, 13);
+        INDArray expected = y.dup().addi(x).muli(1f / 3);
+        INDArray got = y.dup();
+        HostBlas.add(x, got);
+        HostBlas.scale(1f / 3, got);
+        assertEquals(expected, got);
+        // a copy into a view of a larger vector (a network's parameters): the view changes, nothing beside it
+        INDArray big = random('c', 1, 3000, 14);
+        INDArray before = big.dup();
+        INDArray view = big.get(NDArrayIndex.point(0), NDArrayIndex.interval(1000, 2000));
+        HostBlas.copy(x, view);
+        assertEquals(x.reshape(1000), view.reshape(1000));
+        assertEquals(before.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 1000)),
+                big.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 1000)));
+        assertEquals(before.get(NDArrayIndex.point(0), NDArrayIndex.interval(2000, 3000)),
+                big.get(NDArrayIndex.point(0), NDArrayIndex.interval(2000, 3000)));
+        // every 2nd element: no unit stride, ND4J's own ops
+        INDArray strided = random('c', 1, 2000, 15).get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 2, 2000));
+        INDArray sum = strided.dup().addi(x.reshape(1000));
+        HostBlas.add(x, strided);
+        assertEquals(sum, strided);
     }
 }
