@@ -53,7 +53,8 @@ public final class BarrierTransport implements AutoCloseable {
 
     /**
      * Registers the averaging endpoint {@code name} in the driver; {@link #close} removes it. {@code listener} is
-     * called from Spark's RPC thread before the workers get their mean: it must not throw.
+     * called by the thread that completes a round (Spark's RPC thread; in local mode the last worker's task) before
+     * the workers get their mean: it must not throw.
      */
     public BarrierTransport(String name, RoundListener listener) {
         this.listener = listener;
