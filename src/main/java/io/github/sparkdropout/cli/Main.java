@@ -69,9 +69,10 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         try {
             if (Set.of("train", "evaluate", "predict").contains(argv[0]) && !Arrays.asList(rest).contains("--help")) {
-                // logging set up in this thread first: SLF4J warns on the terminal about loggers that other threads
-                // ask for while it initialises
-                LoggerFactory.getILoggerFactory();
+                // logging set up in this thread first, its Log4j context started: other threads asking for loggers
+                // while it initialises get SLF4J's warning on the terminal, or a second context and Log4j's
+                // "Could not register mbeans" there
+                LoggerFactory.getLogger(Main.class);
                 // while Spark starts (each job waits for it); a CUDA build without the NVIDIA driver stops here
                 Nd4jBackends.startLoading();
             }
