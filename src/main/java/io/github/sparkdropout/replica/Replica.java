@@ -2,6 +2,7 @@ package io.github.sparkdropout.replica;
 
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.MinibatchStep;
+import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.model.StepKind;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -23,9 +24,10 @@ public final class Replica {
     private long permSeed;
     private int[] perm;
 
-    Replica(String confJson) {
+    /** A network of {@code confJson} holding {@code params}: DL4J skips its random weight initialisation. */
+    Replica(String confJson, float[] params) {
         net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(confJson));
-        net.init();
+        net.init(ParamVectors.fromFloats(params), false);
     }
 
     public MultiLayerNetwork net() {

