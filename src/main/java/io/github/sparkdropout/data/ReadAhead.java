@@ -1,12 +1,11 @@
 package io.github.sparkdropout.data;
 
+import io.github.sparkdropout.concurrent.DaemonTask;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 
 /**
  * A local {@code --data} directory's training and test splits, read and checked on a daemon thread while Spark
@@ -18,7 +17,7 @@ public final class ReadAhead {
     private final String dir;
     private final int trainLimit;
     private final int testLimit;
-    private final FutureTask<Splits> reading;
+    private final DaemonTask<Splits> reading;
 
     /** A run's two splits. */
     public record Splits(FashionMnist.Split train, FashionMnist.Split test) {
@@ -28,8 +27,8 @@ public final class ReadAhead {
         this.dir = dir;
         this.trainLimit = trainLimit;
         this.testLimit = testLimit;
-        this.reading = new FutureTask<>(() -> new Splits(FashionMnist.train(dir, trainLimit, conf),
-                FashionMnist.test(dir, testLimit, conf)));
+        this.reading = DaemonTask.start("sparkdropout-read-ahead", () -> new Splits(
+                FashionMnist.train(dir, trainLimit, conf), FashionMnist.test(dir, testLimit, conf)));
     }
 
     /** Starts reading {@code dir}'s splits if it is a local directory; null if not (the job reads it itself). */
@@ -38,11 +37,7 @@ public final class ReadAhead {
         if (!isLocal(dir, conf)) {
             return null;
         }
-        ReadAhead ahead = new ReadAhead(dir, trainLimit, testLimit, conf);
-        Thread t = new Thread(ahead.reading, "sparkdropout-read-ahead");
-        t.setDaemon(true);
-        t.start();
-        return ahead;
+        return new ReadAhead(dir, trainLimit, testLimit, conf);
     }
 
     /**
@@ -52,17 +47,10 @@ public final class ReadAhead {
     public Splits take(String dir, int trainLimit, int testLimit, Configuration conf) {
         if (!this.dir.equals(dir) || this.trainLimit != trainLimit || this.testLimit != testLimit
                 || !isLocal(dir, conf)) {
-            reading.cancel(false);
+            reading.cancel();
             return null;
         }
-        try {
-            return reading.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while reading " + dir, e);
-        }
+        return reading.join("reading " + dir);
     }
 
     private static boolean isLocal(String dir, Configuration conf) {

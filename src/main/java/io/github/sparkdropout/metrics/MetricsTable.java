@@ -141,15 +141,14 @@ public final class MetricsTable {
      * while the data load keeps one core busy and leaves the other mostly idle.
      */
     public static void warmUpWriter(SparkSession spark) {
-        Thread t = new Thread(() -> {
+        io.github.sparkdropout.concurrent.DaemonTask.start("metrics-writer-warm-up", () -> {
             try {
                 writeThrowawayFiles(spark);
             } catch (IOException | RuntimeException e) { // only a warm-up: the real write reports its own errors
                 org.slf4j.LoggerFactory.getLogger(MetricsTable.class).debug("metrics writer warm-up failed", e);
             }
-        }, "metrics-writer-warm-up");
-        t.setDaemon(true);
-        t.start();
+            return null;
+        });
     }
 
     /** {@link #warmUpWriter}'s work, in the calling thread. */

@@ -1,11 +1,10 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.concurrent.DaemonTask;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 
 /**
  * Which ND4J backend this build carries (native CPU by default, CUDA with {@code mvn -P cuda}), and a check, at the
@@ -28,7 +27,7 @@ public final class Nd4jBackends {
         }
     }
 
-    private static FutureTask<String> loading; // the backend being loaded on a daemon thread, if started
+    private static DaemonTask<String> loading; // the backend being loaded on a daemon thread, if started
 
     /**
      * Starts loading ND4J's backend on a daemon thread: its native libraries take ~0.4 s to load, which Spark's own
@@ -38,10 +37,7 @@ public final class Nd4jBackends {
     public static synchronized void startLoading() {
         requireDriverIfCuda();
         if (loading == null) {
-            loading = new FutureTask<>(Nd4jBackends::load);
-            Thread t = new Thread(loading, "sparkdropout-nd4j-load");
-            t.setDaemon(true);
-            t.start();
+            loading = DaemonTask.start("sparkdropout-nd4j-load", Nd4jBackends::load);
         }
     }
 
@@ -50,21 +46,11 @@ public final class Nd4jBackends {
      * {@link IllegalStateException}.
      */
     public static String requireUsable() {
-        FutureTask<String> pending;
+        DaemonTask<String> pending;
         synchronized (Nd4jBackends.class) {
             pending = loading;
         }
-        if (pending == null) {
-            return load();
-        }
-        try {
-            return pending.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while ND4J's backend was loading", e);
-        }
+        return pending == null ? load() : pending.join("loading ND4J's backend");
     }
 
     // without the NVIDIA driver's device nodes there is no GPU to use: say so before ND4J prints its own trace
