@@ -6,8 +6,8 @@ import java.io.PrintStream;
 
 /**
  * Progress within an epoch: on a terminal one line rewritten in place; in a log, a line every 10 seconds.
- * Rounds are reported from the driver's training thread (one Spark job per round) or from Spark's RPC thread
- * (barrier mode), hence the synchronisation.
+ * Rounds are reported from the driver's training thread (one Spark job per round) or, in barrier mode, from
+ * Spark's RPC thread or (local mode) a worker's task thread, hence the synchronisation.
  */
 final class ProgressPrinter implements TrainJob.Output {
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;

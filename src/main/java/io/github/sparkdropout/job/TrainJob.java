@@ -223,6 +223,7 @@ public final class TrainJob {
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
             ReadAhead.Splits ahead = start == Start.FRESH && readAhead != null
                     ? readAhead.take(cfg.data(), cfg.trainLimit(), cfg.testLimit(), hadoop) : null;
+            readAhead = null; // taken or not, once
             FashionMnist.Split train = ahead != null ? ahead.train()
                     : FashionMnist.train(cfg.data(), cfg.trainLimit(), hadoop);
             FashionMnist.Split test = ahead != null ? ahead.test()

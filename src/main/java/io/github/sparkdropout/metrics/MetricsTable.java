@@ -164,7 +164,7 @@ public final class MetricsTable {
         }
     }
 
-    /** A row of {@code schema}: zero, empty or the epoch for every column. */
+    /** A row of {@code schema}: zero, false, empty, or 1970-01-01 for every column. */
     private static Row placeholderRow(StructType schema) {
         Object[] values = new Object[schema.size()];
         for (int i = 0; i < values.length; i++) {

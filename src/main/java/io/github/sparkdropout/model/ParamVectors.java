@@ -59,7 +59,7 @@ public final class ParamVectors {
         }
         FloatBuffer view = bulkView(p);
         if (view == null) {
-            net.setParams(Nd4j.create(values, new long[]{1, values.length}, 'c'));
+            net.setParams(fromFloats(values));
         } else {
             Nd4j.getAffinityManager().ensureLocation(p, AffinityManager.Location.HOST);
             view.put(values);

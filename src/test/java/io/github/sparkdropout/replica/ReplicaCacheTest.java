@@ -12,7 +12,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Replicas built straight from the parameters they are asked to hold, several at once, and then reused. */
 class ReplicaCacheTest {
@@ -43,7 +43,7 @@ class ReplicaCacheTest {
         float[] other = params.clone();
         other[5] += 1f;
         Replica again = ReplicaCache.acquire("replica-cache-test/0", json, other, 1);
-        assertSame(built.stream().filter(r -> r == again).findFirst().orElse(null), again, "the cached replica");
+        assertTrue(built.stream().anyMatch(r -> r == again), "the cached replica, not a new one");
         assertArrayEquals(other, ParamVectors.get(again.net()), "set to the parameters asked for");
         ReplicaCache.evict("replica-cache-test/");
     }

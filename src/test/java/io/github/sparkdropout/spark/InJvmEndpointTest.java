@@ -41,17 +41,19 @@ class InJvmEndpointTest {
 
             // a caller left waiting gets its reply from another thread's request; it keeps polling meanwhile
             AtomicReference<Object> laterReply = new AtomicReference<>();
-            int[] polls = {0};
-            Thread first = new Thread(() -> laterReply.set(client.ask("later", Object.class, () -> polls[0]++)));
+            java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+            Thread first = new Thread(() -> laterReply.set(client.ask("later", Object.class,
+                    polls::incrementAndGet)));
             first.start();
-            while (waiting.isEmpty()) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (polls.get() < 2 && System.nanoTime() < deadline) { // it keeps checking while it waits
                 Thread.sleep(10);
             }
-            Thread.sleep(250);
+            assertTrue(polls.get() >= 2, "the waiting caller ran its check every 100 ms: " + polls.get());
+            assertEquals(null, laterReply.get(), "no reply before the next request");
             assertEquals("now", client.ask("now", String.class, () -> { }));
             first.join(10_000);
             assertEquals("now", laterReply.get());
-            assertTrue(polls[0] >= 2, "the waiting caller ran its check every 100 ms: " + polls[0]);
 
             IllegalStateException failed = assertThrows(IllegalStateException.class,
                     () -> client.ask("fail", String.class, () -> { }));

@@ -2,7 +2,7 @@ package io.github.sparkdropout.train.stats;
 
 /**
  * Told on the driver after every averaging round of an epoch (progress within an epoch). May be called from
- * Spark's RPC threads.
+ * Spark's RPC threads, or in local mode from a worker's task thread.
  */
 public interface RoundListener {
     void roundDone(int round, int rounds, long examplesDone, long examplesTotal);
