@@ -3,8 +3,6 @@ package io.github.sparkdropout.model;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scalar.Step;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.random.impl.UniformDistribution;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -28,6 +26,9 @@ public final class InvertedDropout implements IDropout {
      * workspace, so a training step does not allocate one per layer (allocation showed up in profiles).
      */
     private transient INDArray maskBuffer;
+    /** The mask's ops (prepared on first use: this object is also built by Jackson and cloned). */
+    private transient HostOps.Scalar keep;
+    private transient HostOps.Scalar scale;
 
     public InvertedDropout(@JsonProperty("p") double p) {
         if (!(p >= 0 && p <= 1)) {
@@ -65,12 +66,16 @@ public final class InvertedDropout implements IDropout {
                 || !java.util.Arrays.equals(maskBuffer.shape(), result.shape())) {
             maskBuffer = Nd4j.createUninitializedDetached(result.dataType(), result.ordering(), result.shape());
         }
+        if (keep == null) {
+            keep = HostOps.step(p);
+            scale = HostOps.times(1.0 / (1.0 - p));
+        }
         INDArray m = maskBuffer;
         Nd4j.getExecutioner().exec(new UniformDistribution(m, 0.0, 1.0));
-        Nd4j.getExecutioner().exec(new Step(m, m, p)); // 1 where u > p, else 0
-        m.muli(1.0 / (1.0 - p));
+        keep.apply(m, m); // 1 where u > p, else 0
+        scale.apply(m, m);
         mask = m;
-        Nd4j.getExecutioner().exec(new MulOp(input, m, result)); // one op: the same product as assign + muli
+        HostOps.multiply(input, m, result); // one op: the same product as assign + muli
         return result;
     }
 
@@ -87,7 +92,7 @@ public final class InvertedDropout implements IDropout {
         }
         // d(x * m)/dx = m: the same mask scales the gradient.
         INDArray g = gradAtInput == gradAtOutput ? gradAtInput : gradAtInput.assign(gradAtOutput);
-        g.muli(mask);
+        HostOps.multiply(g, mask, g);
         mask = null;
         return g;
     }

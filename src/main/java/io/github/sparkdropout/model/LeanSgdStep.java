@@ -14,13 +14,10 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scalar.Step;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.random.impl.DropOutInverted;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,12 +42,15 @@ import java.util.Map;
 public final class LeanSgdStep implements MinibatchStep {
     private static final double LOG_CLIP = 1e-10; // DL4J's LossMCXENT clips softmax outputs before the log
 
+    private static final HostOps.Scalar RELU = HostOps.relu();
+    private static final HostOps.Scalar POSITIVE = HostOps.step(0.0);
+
     private final double lr;
     private final Map<Long, Buffers> buffers = new HashMap<>();
 
     /** Per-batch-size scratch arrays (activations and back-propagated errors), reused every step. */
     private static final class Buffers {
-        final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1, ones, mask1, mask2;
+        final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1, ones, mask1, mask2, maskOnes1, maskOnes2;
         final float[] logits, labels;
 
         Buffers(long b, long h1, long h2, long out) {
@@ -67,6 +67,8 @@ public final class LeanSgdStep implements MinibatchStep {
             ones = Nd4j.ones(DataType.FLOAT, 1, b); // bias gradients as GEMMs: colsum(dZ) = 1^T dZ
             mask1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1); // DL4J Dropout's masks, see dropout()
             mask2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
+            maskOnes1 = Nd4j.ones(DataType.FLOAT, b, h1); // what DL4J's Dropout fills its mask with before the draw
+            maskOnes2 = Nd4j.ones(DataType.FLOAT, b, h2);
             logits = new float[(int) (b * out)];
             labels = new float[(int) (b * out)];
         }
@@ -196,17 +198,18 @@ public final class LeanSgdStep implements MinibatchStep {
         }
     }
 
-    private static INDArray dropout(IDropout d, INDArray in, INDArray out, INDArray mask, int iteration, int epoch,
-                                    LayerWorkspaceMgr ws) {
+    private static INDArray dropout(IDropout d, INDArray in, INDArray out, INDArray mask, INDArray ones,
+                                    int iteration, int epoch, LayerWorkspaceMgr ws) {
         if (d == null) {
             return in;
         }
         if (!replayed(d)) {
             return d.applyDropout(in, out, iteration, epoch, ws);
         }
-        mask.assign(1.0); // DL4J's Dropout.applyDropout, its mask in our buffer
-        Nd4j.getExecutioner().exec(new DropOutInverted(mask, mask, ((Dropout) d).getP()));
-        Nd4j.getExecutioner().exec(new MulOp(in, mask, out));
+        // DL4J's Dropout.applyDropout (mask.assign(1) then DropOutInverted in place), its mask in our buffer: the
+        // op reads 1 from a buffer of ones instead, the same draws and values
+        Nd4j.getExecutioner().exec(new DropOutInverted(ones, mask, ((Dropout) d).getP()));
+        HostOps.multiply(in, mask, out);
         return out;
     }
 
@@ -219,7 +222,7 @@ public final class LeanSgdStep implements MinibatchStep {
             d.backprop(grad, grad, iteration, epoch);
             return;
         }
-        Nd4j.getExecutioner().exec(new MulOp(grad, mask, grad)); // DL4J's Dropout.backprop: the mask is 0 or 1/p
+        HostOps.multiply(grad, mask, grad); // DL4J's Dropout.backprop: the mask is 0 or 1/p
     }
 
     @Override
@@ -244,12 +247,12 @@ public final class LeanSgdStep implements MinibatchStep {
         // ---- forward, dropout on (training)
         HostBlas.gemm(x, w1, s.z1, false, false, 1.0, 0.0);
         HostBlas.gemm(s.ones, b1, s.z1, true, false, 1.0, 1.0); // + bias, see addBias
-        Transforms.relu(s.z1, false); // in place: z1 now holds H1
-        INDArray in2 = dropout(drop1, s.z1, s.d1, s.mask1, iteration, epoch, ws);
+        RELU.apply(s.z1, s.z1); // in place: z1 now holds H1
+        INDArray in2 = dropout(drop1, s.z1, s.d1, s.mask1, s.maskOnes1, iteration, epoch, ws);
         HostBlas.gemm(in2, w2, s.z2, false, false, 1.0, 0.0);
         HostBlas.gemm(s.ones, b2, s.z2, true, false, 1.0, 1.0); // + bias, see addBias
-        Transforms.relu(s.z2, false); // H2
-        INDArray in3 = dropout(drop2, s.z2, s.d2, s.mask2, iteration, epoch, ws);
+        RELU.apply(s.z2, s.z2); // H2
+        INDArray in3 = dropout(drop2, s.z2, s.d2, s.mask2, s.maskOnes2, iteration, epoch, ws);
         HostBlas.gemm(in3, w3, s.z3, false, false, 1.0, 0.0);
         HostBlas.gemm(s.ones, b3, s.z3, true, false, 1.0, 1.0); // + bias, see addBias
 
@@ -293,14 +296,14 @@ public final class LeanSgdStep implements MinibatchStep {
         HostBlas.gemm(in3, s.dz3, w3, true, false, -lr, 1.0);          // W3 -= lr * in3^T dZ3
         HostBlas.gemm(s.ones, s.dz3, b3, false, false, -lr, 1.0);
         undrop(drop2, s.dd2, s.mask2, iteration, epoch);
-        Nd4j.exec(new Step(s.z2, s.relu2, 0.0));                   // ReLU'(Z2) = [H2 > 0]
-        s.dd2.muli(s.relu2);                                       // dL/dZ2
+        POSITIVE.apply(s.z2, s.relu2);                             // ReLU'(Z2) = [H2 > 0]
+        HostOps.multiply(s.dd2, s.relu2, s.dd2);                   // dL/dZ2
         HostBlas.gemm(s.dd2, w2, s.dd1, false, true, 1.0, 0.0);        // dL/d(in2)
         HostBlas.gemm(in2, s.dd2, w2, true, false, -lr, 1.0);          // W2 -= lr * in2^T dZ2
         HostBlas.gemm(s.ones, s.dd2, b2, false, false, -lr, 1.0);
         undrop(drop1, s.dd1, s.mask1, iteration, epoch);
-        Nd4j.exec(new Step(s.z1, s.relu1, 0.0));
-        s.dd1.muli(s.relu1);                                       // dL/dZ1
+        POSITIVE.apply(s.z1, s.relu1);
+        HostOps.multiply(s.dd1, s.relu1, s.dd1);                   // dL/dZ1
         HostBlas.gemm(x, s.dd1, w1, true, false, -lr, 1.0);            // W1 -= lr * X^T dZ1
         HostBlas.gemm(s.ones, s.dd1, b1, false, false, -lr, 1.0);
         net.setIterationCount(iteration + 1);

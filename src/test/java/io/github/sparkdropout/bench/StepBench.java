@@ -5,6 +5,7 @@ import io.github.sparkdropout.model.HostBlas;
 import io.github.sparkdropout.model.MinibatchStep;
 import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.model.Variant;
+import io.github.sparkdropout.replica.NativeThreads;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,13 +30,14 @@ public final class StepBench {
         int batch = Integer.parseInt(args[0]);
         int workers = Integer.parseInt(args[1]);
         Variant variant = Variant.valueOf(args.length > 2 ? args[2].toUpperCase(Locale.ROOT) : "SCRATCH");
-        Nd4j.factory().blas().setMaxThreads(1);
-        Nd4j.getEnvironment().setMaxThreads(1);
         List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             int worker = w;
-            Thread t = new Thread(() -> lines.add(measure(worker, batch, variant)), "worker-" + w);
+            Thread t = new Thread(() -> {
+                NativeThreads.limit(1); // per thread, as each task does
+                lines.add(measure(worker, batch, variant));
+            }, "worker-" + w);
             threads.add(t);
             t.start();
         }

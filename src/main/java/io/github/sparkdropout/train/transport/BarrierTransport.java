@@ -43,6 +43,8 @@ public final class BarrierTransport implements AutoCloseable {
     private final SparkInternals.DriverEndpoint endpoint;
     private final RoundListener listener;
     private RoundMean roundMean; // this round's reply, one for all its workers (the handler's: one request at a time)
+    // the newest round's mean (the collector's buffer): after the stage, its final mean, which every replica holds
+    private volatile INDArray lastMean;
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
@@ -68,6 +70,9 @@ public final class BarrierTransport implements AutoCloseable {
                         public void send(INDArray mean) {
                             if (roundMean == null) {
                                 roundMean = new RoundMean(mean);
+                                if (mean != null) {
+                                    lastMean = mean;
+                                }
                             }
                             reply.send(roundMean);
                         }
@@ -95,13 +100,15 @@ public final class BarrierTransport implements AutoCloseable {
     }
 
     /**
-     * One epoch of {@code rounds} rounds from {@code start} as one barrier stage; returns the final mean. If
+     * One epoch of {@code rounds} rounds from {@code start} as one barrier stage; returns the final mean (taken from
+     * the driver's own last round: no task sends its 1 MB of parameters back). If
      * {@code endData} has as many partitions as {@code shards}, each task then runs {@code endTask} on its replica
      * (holding the final mean) and its partition of {@code endData}, in the same stage.
      */
     public Epoch trainEpoch(JavaSparkContext sc, JavaRDD<DataSet> shards, JavaRDD<DataSet> endData,
                             EpochEndTask endTask, WorkerSpec spec, float[] start, int rounds, long examplesTotal) {
         progress = new long[]{rounds, examplesTotal, 0};
+        lastMean = null; // a superseded attempt's rounds are refused once this stage contributes
         lastProgress = System.nanoTime();
         boolean withEnd = endTask != null && endData != null
                 && endData.getNumPartitions() == shards.getNumPartitions();
@@ -130,14 +137,12 @@ public final class BarrierTransport implements AutoCloseable {
             sc.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
             epochStart.destroy();
         }
-        float[] end = start;
+        INDArray last = lastMean;
+        float[] end = last == null ? start : ParamVectors.toFloats(last); // null: no round trained anything
         List<Serializable> ends = new ArrayList<>();
         long endNanos = 0;
         boolean endComplete = withEnd;
         for (TaskResult r : results) {
-            if (r.params() != null) { // the lowest partition returns the final mean; every replica holds it
-                end = r.params();
-            }
             ends.add(r.endResult());
             endNanos = Math.max(endNanos, r.endNanos());
             endComplete &= !r.endMissed();
@@ -168,10 +173,10 @@ public final class BarrierTransport implements AutoCloseable {
     }
 
     /**
-     * A task's result: the final mean (partition 0 only), its end task's result (null: no end data in this
-     * partition), how long that took, and whether end data went without its end task (no training shard here).
+     * A task's result: its end task's result (null: no end data in this partition), how long that took, and whether
+     * end data went without its end task (no training shard here).
      */
-    private record TaskResult(float[] params, Serializable endResult, long endNanos, boolean endMissed)
+    private record TaskResult(Serializable endResult, long endNanos, boolean endMissed)
             implements Serializable {
     }
 
@@ -224,8 +229,7 @@ public final class BarrierTransport implements AutoCloseable {
             if (endTask != null && worker != null && endData != null) {
                 endResult = endTask.run(worker.net(), endData); // the replica holds the final mean
             }
-            float[] finalMean = partition == 0 && mean != null ? ParamVectors.toFloats(mean) : null;
-            TaskResult out = new TaskResult(finalMean, endResult, System.nanoTime() - endStart,
+            TaskResult out = new TaskResult(endResult, System.nanoTime() - endStart,
                     endTask != null && endData != null && worker == null);
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }
