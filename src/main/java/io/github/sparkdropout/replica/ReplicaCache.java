@@ -4,6 +4,7 @@ import io.github.sparkdropout.model.ParamVectors;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Model replicas kept alive in an executor JVM between averaging rounds and epochs, so a round costs a parameter
@@ -24,6 +25,9 @@ public final class ReplicaCache {
                 }
             };
 
+    /** The name of no particular parameters: a replica holding them is always given its parameters. */
+    public static final long UNNAMED = 0;
+
     private ReplicaCache() {
     }
 
@@ -32,6 +36,16 @@ public final class ReplicaCache {
      * JVM) holding {@code params}, with this JVM's native threads capped at {@code threads}.
      */
     public static Replica acquire(String key, String confJson, float[] params, int threads) {
+        return acquire(key, confJson, UNNAMED, () -> params, threads);
+    }
+
+    /**
+     * In a task: the replica for {@code key} holding the parameters named {@code name}: a cached replica that already
+     * holds them (it ended the previous epoch with them) keeps them, and {@code params} is not called; any other gets
+     * {@code params}' (and is built from them the first time). Training's way of not shipping 1 MB to every task of
+     * every epoch: a name is only ever given to one set of parameters.
+     */
+    public static Replica acquire(String key, String confJson, long name, Supplier<float[]> params, int threads) {
         NativeThreads.limit(threads);
         Replica replica;
         synchronized (REPLICAS) {
@@ -39,7 +53,8 @@ public final class ReplicaCache {
         }
         if (replica == null) {
             // built outside the lock: a JVM's workers build theirs at once (~35 ms each, measured), not in turn
-            Replica built = new Replica(confJson, params);
+            Replica built = new Replica(confJson, params.get());
+            built.holding(name);
             synchronized (REPLICAS) {
                 replica = REPLICAS.putIfAbsent(key, built);
             }
@@ -47,7 +62,10 @@ public final class ReplicaCache {
                 return built; // holds params already
             }
         }
-        ParamVectors.set(replica.net(), params);
+        if (name == UNNAMED || replica.holding() != name) {
+            ParamVectors.set(replica.net(), params.get());
+            replica.holding(name);
+        }
         return replica;
     }
 

@@ -47,4 +47,40 @@ class ReplicaCacheTest {
         assertArrayEquals(other, ParamVectors.get(again.net()), "set to the parameters asked for");
         ReplicaCache.evict("replica-cache-test/");
     }
+
+    @Test
+    void aReplicaHoldingTheNamedParametersIsNotSentThemAgain() {
+        MultiLayerNetwork source = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 12);
+        String json = source.getLayerWiseConfigurations().toJson();
+        float[] params = ParamVectors.get(source);
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.Supplier<float[]> send = () -> {
+            sent.incrementAndGet();
+            return params;
+        };
+        String key = "replica-cache-names/0";
+        Replica built = ReplicaCache.acquire(key, json, 7L, send, 1);
+        assertEquals(1, sent.get(), "a new replica is built from them");
+        assertEquals(7L, built.holding());
+
+        float[] trained = params.clone();
+        trained[3] += 0.5f; // what an epoch leaves in the replica, named for the next one
+        ParamVectors.set(built.net(), trained);
+        built.holding(8L);
+        Replica next = ReplicaCache.acquire(key, json, 8L, send, 1);
+        assertTrue(next == built);
+        assertEquals(1, sent.get(), "holds them already: nothing sent");
+        assertArrayEquals(trained, ParamVectors.get(next.net()));
+
+        Replica other = ReplicaCache.acquire(key, json, 9L, send, 1);
+        assertEquals(2, sent.get(), "other parameters are sent");
+        assertArrayEquals(params, ParamVectors.get(other.net()));
+        assertEquals(9L, other.holding());
+
+        ParamVectors.set(other.net(), trained);
+        Replica unnamed = ReplicaCache.acquire(key, json, ReplicaCache.UNNAMED, send, 1);
+        assertEquals(3, sent.get(), "unnamed parameters are always sent");
+        assertArrayEquals(params, ParamVectors.get(unnamed.net()));
+        ReplicaCache.evict("replica-cache-names/");
+    }
 }

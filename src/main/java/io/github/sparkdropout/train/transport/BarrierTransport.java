@@ -1,6 +1,7 @@
 package io.github.sparkdropout.train.transport;
 
 import io.github.sparkdropout.model.ParamVectors;
+import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.aggregate.Contribution;
 import io.github.sparkdropout.train.aggregate.RoundCollector;
@@ -10,7 +11,6 @@ import io.github.sparkdropout.train.worker.WorkerSpec;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -21,12 +21,14 @@ import scala.runtime.AbstractFunction1;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,6 +47,9 @@ public final class BarrierTransport implements AutoCloseable {
     private RoundMean roundMean; // this round's reply, one for all its workers (the handler's: one request at a time)
     // the newest round's mean (the collector's buffer): after the stage, its final mean, which every replica holds
     private volatile INDArray lastMean;
+    private volatile StartParams epochStart; // this epoch's, for the workers whose replicas do not hold them
+    private float[] lastEnd; // the last epoch's final mean, and the name its replicas know it by
+    private long lastEndName = ReplicaCache.UNNAMED;
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
@@ -63,6 +68,10 @@ public final class BarrierTransport implements AutoCloseable {
         this.listener = listener;
         RoundCollector collector = new RoundCollector(this::roundAveraged);
         this.endpoint = SparkInternals.registerOnDriver(name, (message, reply) -> {
+            if (message instanceof StartRequest) {
+                reply.send(epochStart.reply());
+                return;
+            }
             AverageRequest r = (AverageRequest) message;
             collector.contribute(r.stageId(), r.stageAttempt(), r.round(), r.partition(), r.partitions(),
                     r.contribution(), new RoundCollector.Caller() {
@@ -95,6 +104,32 @@ public final class BarrierTransport implements AutoCloseable {
         listener.roundDone(round + 1, (int) p[0], p[2], p[1]);
     }
 
+    /** An epoch's starting parameters, as the reply to a {@link StartRequest} (built once, when first asked for). */
+    private static final class StartParams {
+        private final float[] params;
+        private RoundMean reply;
+
+        StartParams(float[] params) {
+            this.params = params;
+        }
+
+        synchronized RoundMean reply() {
+            if (reply == null) {
+                reply = new RoundMean(ParamVectors.fromFloats(params));
+            }
+            return reply;
+        }
+    }
+
+    /** A fresh name for a set of parameters (see {@link ReplicaCache}). */
+    private static long newName() {
+        long name;
+        do {
+            name = ThreadLocalRandom.current().nextLong();
+        } while (name == ReplicaCache.UNNAMED);
+        return name;
+    }
+
     /** An epoch's outcome: the final mean, and the workers' end-task results (null: no end task ran). */
     public record Epoch(float[] params, EpochEnd end) {
     }
@@ -118,8 +153,11 @@ public final class BarrierTransport implements AutoCloseable {
                 ? shards.zipPartitions(endData, (train, end) -> Collections.<Object>singletonList(new DataSet[]{
                         train.hasNext() ? train.next() : null, end.hasNext() ? end.next() : null}).iterator()).rdd()
                 : (RDD<Object>) (RDD<?>) shards.rdd();
-        Broadcast<float[]> epochStart = sc.broadcast(start);
-        EpochTask task = new EpochTask(spec, epochStart, rounds, endpoint.name(), withEnd ? endTask : null);
+        // replicas that ended the last epoch hold its final mean: when that is this epoch's start, no task asks for it
+        long startName = Arrays.equals(start, lastEnd) ? lastEndName : newName();
+        long endName = newName();
+        epochStart = new StartParams(start);
+        EpochTask task = new EpochTask(spec, startName, endName, rounds, endpoint.name(), withEnd ? endTask : null);
         ClassTag<TaskResult> tag = ClassTag$.MODULE$.apply(TaskResult.class);
         List<TaskResult> results;
         // a job TAG, not a job group: the caller's own group (a notebook's, an application's) stays as it was
@@ -135,10 +173,11 @@ public final class BarrierTransport implements AutoCloseable {
             watch.cancel(false);
             sc.sc().removeJobTag(jobTag);
             sc.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
-            epochStart.destroy();
         }
         INDArray last = lastMean;
         float[] end = last == null ? start : ParamVectors.toFloats(last); // null: no round trained anything
+        lastEnd = end;
+        lastEndName = endName;
         List<Serializable> ends = new ArrayList<>();
         long endNanos = 0;
         boolean endComplete = withEnd;
@@ -188,14 +227,20 @@ public final class BarrierTransport implements AutoCloseable {
             scala.collection.Iterator<TaskResult>> implements Serializable {
         private static final long serialVersionUID = 1L;
         private final WorkerSpec spec;
-        private final Broadcast<float[]> start;
+        private final long startName;
+        private final long endName;
         private final int rounds;
         private final String endpoint;
         private final EpochEndTask endTask;
 
-        EpochTask(WorkerSpec spec, Broadcast<float[]> start, int rounds, String endpoint, EpochEndTask endTask) {
+        /**
+         * @param startName the name of the epoch's starting parameters (a replica holding them needs nothing sent)
+         * @param endName   the name its replicas will know the final mean by
+         */
+        EpochTask(WorkerSpec spec, long startName, long endName, int rounds, String endpoint, EpochEndTask endTask) {
             this.spec = spec;
-            this.start = start;
+            this.startName = startName;
+            this.endName = endName;
             this.rounds = rounds;
             this.endpoint = endpoint;
             this.endTask = endTask;
@@ -211,7 +256,9 @@ public final class BarrierTransport implements AutoCloseable {
             Object input = it.hasNext() ? it.next() : null;
             DataSet shard = input instanceof DataSet[] pair ? pair[0] : (DataSet) input;
             DataSet endData = input instanceof DataSet[] pair ? pair[1] : null;
-            ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, start.value());
+            ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, startName,
+                    () -> ParamVectors.toFloats(averaging.ask(new StartRequest(ctx.stageId(), ctx.stageAttemptNumber(),
+                            partition), RoundMean.class, ctx::killTaskIfInterrupted).params()));
             INDArray mean = null;
             for (int round = 0; round < rounds; round++) {
                 Contribution mine = worker == null ? Contribution.none() : worker.trainRound(round);
@@ -222,6 +269,9 @@ public final class BarrierTransport implements AutoCloseable {
                 if (worker != null) {
                     worker.setParams(mean);
                 }
+            }
+            if (worker != null) {
+                worker.endsHolding(endName);
             }
             spec.stats().addWorkerNanos(System.nanoTime() - busyStart - waited);
             Serializable endResult = null;

@@ -11,6 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.function.Supplier;
+
 
 /**
  * One worker's training inside an executor task: its partition's shard (resident, cached by Spark) and its cached
@@ -26,6 +28,14 @@ public final class ResidentWorker {
 
     /** The worker of {@code partition}, its replica set to {@code params}. */
     public ResidentWorker(WorkerSpec spec, int partition, DataSet shard, float[] params) {
+        this(spec, partition, shard, ReplicaCache.UNNAMED, () -> params);
+    }
+
+    /**
+     * The worker of {@code partition}, its replica holding the parameters named {@code name}: {@code params} is
+     * called only if the cached replica does not hold them already (see {@link ReplicaCache}).
+     */
+    public ResidentWorker(WorkerSpec spec, int partition, DataSet shard, long name, Supplier<float[]> params) {
         this.spec = spec;
         this.partition = partition;
         this.shard = shard;
@@ -33,7 +43,8 @@ public final class ResidentWorker {
         TaskContext task = TaskContext.get();
         int attempt = task == null ? 0 : task.attemptNumber();
         this.replica = ReplicaCache.acquire(spec.replicaKey() + partition + (attempt == 0 ? "" : "#" + attempt),
-                spec.networkJson().value(), params, spec.threads());
+                spec.networkJson().value(), name, params, spec.threads());
+        replica.holding(ReplicaCache.UNNAMED); // training changes them: named again only by endsHolding
         this.step = replica.step(spec.step());
     }
 
@@ -82,6 +93,11 @@ public final class ResidentWorker {
     /** The replica's network, holding the parameters of the last {@link #setParams}. */
     public MultiLayerNetwork net() {
         return replica.net();
+    }
+
+    /** Names the parameters the replica holds now (the epoch's final mean) for the next epoch's {@code acquire}. */
+    public void endsHolding(long name) {
+        replica.holding(name);
     }
 
     /** Continues from the round's mean (null: no one trained, keep the parameters). */
