@@ -1,5 +1,6 @@
 package io.github.sparkdropout.eval;
 
+import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.train.transport.EpochEndTask;
@@ -76,7 +77,7 @@ public final class TestEvaluation {
     /** One partition's count: {@code net}'s predictions (inference mode) on {@code shard} against its labels. */
     static Evaluation evaluateShard(MultiLayerNetwork net, DataSet shard, int classes) {
         Evaluation e = new Evaluation(classes);
-        e.eval(shard.getLabels(), net.output(shard.getFeatures(), false));
+        e.eval(shard.getLabels(), LeanInference.output(net, shard.getFeatures())); // DL4J's output, bit for bit
         return e;
     }
 

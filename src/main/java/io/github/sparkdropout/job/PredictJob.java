@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.Nd4jBackends;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
@@ -190,7 +191,7 @@ public final class PredictJob {
             long index = offset;
             while (chunks.hasNext()) {
                 MnistFrames.Chunk c = chunks.next();
-                INDArray probabilities = net.output(Shards.features(c.pixels(), c.count()), false);
+                INDArray probabilities = LeanInference.output(net, Shards.features(c.pixels(), c.count()));
                 for (int i = 0; i < c.count(); i++) {
                     out.add(row(index++, c.labels()[i] == FashionMnist.UNKNOWN_LABEL ? null : (int) c.labels()[i],
                             probabilities.getRow(i).toDoubleVector()));
@@ -215,8 +216,8 @@ public final class PredictJob {
                         }
                         FrameShards.dense(v, x, i * FashionMnist.PIXELS);
                     }
-                    INDArray probabilities = net.output(Nd4j.create(x, new long[]{batch.size(),
-                            FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT), false);
+                    INDArray probabilities = LeanInference.output(net, Nd4j.create(x, new long[]{batch.size(),
+                            FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT));
                     for (int i = 0; i < batch.size(); i++) {
                         Row r = batch.get(i)._1();
                         Integer label = r.length() > 1 && !r.isNullAt(1) ? (int) ((Number) r.get(1)).doubleValue()

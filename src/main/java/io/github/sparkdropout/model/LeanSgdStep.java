@@ -85,11 +85,28 @@ public final class LeanSgdStep implements MinibatchStep {
      * or constraints; dropout only on the inputs of layers 2 and 3.
      */
     public static LeanSgdStep of(MultiLayerNetwork net) {
+        int layers = net.getLayerWiseConfigurations().getConfs().size();
+        if (layers != 3) {
+            throw new IllegalArgumentException("the lean SGD step implements a 3-layer network, this one has "
+                    + layers + " layers");
+        }
+        List<String> differences = differences(net);
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException("the lean SGD step does not implement this network: "
+                    + String.join("; ", differences));
+        }
+        // one rate for all layers (checked)
+        return new LeanSgdStep(((Sgd) ((BaseLayer) net.getLayerWiseConfigurations().getConf(0).getLayer())
+                .getIUpdater()).getLearningRate());
+    }
+
+    /** Every way {@code net} differs from the network this step implements (see {@link #of}); empty if none. */
+    static List<String> differences(MultiLayerNetwork net) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         List<String> differences = new ArrayList<>();
         if (conf.getConfs().size() != 3) {
-            throw new IllegalArgumentException("the lean SGD step implements a 3-layer network, this one has "
-                    + conf.getConfs().size() + " layers");
+            differences.add("it has " + conf.getConfs().size() + " layers, not 3");
+            return differences;
         }
         if (net.params().dataType() != DataType.FLOAT) {
             differences.add("parameters are " + net.params().dataType() + ", not FLOAT");
@@ -161,11 +178,7 @@ public final class LeanSgdStep implements MinibatchStep {
         if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
             differences.add("the network has input preprocessors");
         }
-        if (!differences.isEmpty()) {
-            throw new IllegalArgumentException("the lean SGD step does not implement this network: "
-                    + String.join("; ", differences));
-        }
-        return new LeanSgdStep(rate);
+        return differences;
     }
 
     // Why biases are added by a rank-1 GEMM (Z += 1 b, K = 1: each element gets exactly the one float addition
