@@ -32,7 +32,7 @@ import java.util.function.BiFunction;
  *
  * <p>Same loops, same bits: each prepared op is checked against ND4J's own op on test values when it is prepared
  * (the product once), and runs as ND4J's op if it differs (another ND4J version numbering its loops otherwise).
- * Elsewhere (the CUDA backend), and for arrays that are not float arrays of one shape, ND4J's ops.
+ * Elsewhere (the CUDA backend), and for arrays that are not dense float arrays of one shape and layout, ND4J's ops.
  */
 final class HostOps {
     private static final Logger LOG = LoggerFactory.getLogger(HostOps.class);
@@ -160,9 +160,11 @@ final class HostOps {
         return true;
     }
 
+    /** Two float arrays of one shape and one dense layout, not views: what the prepared ops were checked on. */
     private static boolean floatsOfOneShape(INDArray a, INDArray b) {
         return a.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT && a.length() > 0
-                && Arrays.equals(a.shape(), b.shape()) && !a.isView() && !b.isView();
+                && Arrays.equals(a.shape(), b.shape()) && a.ordering() == b.ordering() && !a.isView() && !b.isView()
+                && a.elementWiseStride() == 1 && b.elementWiseStride() == 1;
     }
 
     /** libnd4j's legacy loops, called as ND4J's CPU executioner calls them. */

@@ -141,6 +141,9 @@ public final class LeanSgdStep implements MinibatchStep {
                     differences.add(where + " loss clips at " + mcxent.getSoftmaxClipEps() + ", not " + LOG_CLIP);
                 }
             }
+            if (layer instanceof DenseLayer dense && dense.hasLayerNorm()) {
+                differences.add(where + " has layer normalisation");
+            }
             if (layer instanceof DenseLayer dense && !dense.hasBias() || output && !((OutputLayer) layer).hasBias()) {
                 differences.add(where + " has no bias");
             }

@@ -86,6 +86,16 @@ public final class Replica {
         }
         AffinityManager affinity = Nd4j.getAffinityManager();
         affinity.ensureLocation(src, AffinityManager.Location.HOST);
+        // memcpy checks nothing: a wrong index or buffer would corrupt memory, not throw
+        if (dst.size(1) != src.size(1) || dst.size(0) < idx.length) {
+            throw new IllegalArgumentException("minibatch buffer " + java.util.Arrays.toString(dst.shape())
+                    + " cannot take " + idx.length + " rows of " + src.size(1));
+        }
+        for (int i : idx) {
+            if (i < 0 || i >= src.size(0)) {
+                throw new IndexOutOfBoundsException("row " + i + " of a shard of " + src.size(0));
+            }
+        }
         long row = src.size(1) * Float.BYTES;
         BytePointer from = new BytePointer(src.data().addressPointer());
         BytePointer to = new BytePointer(dst.data().addressPointer());

@@ -9,8 +9,9 @@ import java.util.function.Supplier;
 /**
  * Model replicas kept alive in an executor JVM between averaging rounds and epochs, so a round costs a parameter
  * copy, not a network construction. Keyed by training and partition; a bounded LRU, so a replica evicted or never
- * built here (a task moved to another executor) is simply rebuilt from the configuration. Parameters are set at the
- * start of every task either way, so caching never changes results.
+ * built here (a task moved to another executor) is simply rebuilt from the configuration. A task gets its replica
+ * holding the parameters it asks for: set at the start of the task, or, for parameters it names, kept if the
+ * replica already holds them (the replica ended the previous epoch with them); so caching never changes results.
  */
 public final class ReplicaCache {
     // a JVM holds a training and an evaluation replica per task it runs at once (local mode: one per core), plus

@@ -83,6 +83,13 @@ class HostOpsTest {
         HostOps.multiply(view, y, got);
         sameBits(view.mul(y), got);
 
+        INDArray fOrder = activations(6).dup('f'); // another layout than the checked one: ND4J's op
+        INDArray cOrder = activations(7);
+        INDArray mixed = cOrder.ulike();
+        assertFalse(HostOps.direct(fOrder, cOrder, mixed));
+        HostOps.multiply(fOrder, cOrder, mixed);
+        sameBits(fOrder.mul(cOrder), mixed);
+
         INDArray doubles = view.castTo(DataType.DOUBLE);
         INDArray positive = doubles.ulike();
         HostOps.Scalar step = HostOps.step(0.0);

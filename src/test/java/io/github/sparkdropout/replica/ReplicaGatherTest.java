@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** A minibatch gathered by the replica holds exactly the shard's rows it names, as ND4J's pullRows gives them. */
 class ReplicaGatherTest {
@@ -34,5 +35,8 @@ class ReplicaGatherTest {
         INDArray[] next = replica.gather(features, labels, again);
         Nd4j.pullRows(features, wantX, 1, again);
         assertEquals(wantX, next[0]);
+        // rows are copied by memcpy, which checks nothing itself: an index outside the shard must throw
+        assertThrows(IndexOutOfBoundsException.class, () -> replica.gather(features, labels, new int[]{0, 37}));
+        assertThrows(IndexOutOfBoundsException.class, () -> replica.gather(features, labels, new int[]{-1}));
     }
 }

@@ -7,6 +7,7 @@ import io.github.sparkdropout.model.Variant;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
+import io.github.sparkdropout.train.transport.BarrierTransport;
 import io.github.sparkdropout.train.worker.FaultInjection;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -92,6 +93,19 @@ class AveragingSyncTest {
 
     @Test
     @Timeout(120)
+    void onlyTheFirstEpochShipsTheStartingParametersToTheReplicas() {
+        JavaRDD<DataSet> rdd = sc().parallelize(shards(75, 40), 2).cache();
+        Trained one = train(rdd, AveragingSync.JOBS, 3, RoundListener.NONE);
+        long before = BarrierTransport.startRequestsAnswered();
+        Trained barrier = train(rdd, AveragingSync.BARRIER, 3, RoundListener.NONE);
+        assertEquals(2, BarrierTransport.startRequestsAnswered() - before,
+                "epoch 1 builds both replicas from the driver's parameters; epochs 2-3 start from what they hold");
+        assertArrayEquals(one.params(), barrier.params(), "and train the same model as the jobs transport");
+        rdd.unpersist();
+    }
+
+    @Test
+    @Timeout(120)
     void aWorkerWithAnEmptyPartitionStillJoinsEveryRound() {
         JavaRDD<DataSet> rdd = sc().parallelize(shards(50), 2).cache(); // one of the two partitions is empty
         Trained jobs = train(rdd, AveragingSync.JOBS, 1, RoundListener.NONE);
@@ -141,8 +155,11 @@ class AveragingSyncTest {
         Trained jobs = train(rdd, AveragingSync.JOBS, 1, RoundListener.NONE);
 
         MultiLayerNetwork net = freshNet();
+        long before = BarrierTransport.startRequestsAnswered();
         TrainStats stats = epochWithAFailingWorker(net, rdd, 2);
         assertArrayEquals(jobs.params(), net.params().toFloatVector(), "the retry starts from the epoch's start");
+        assertEquals(4, BarrierTransport.startRequestsAnswered() - before,
+                "both attempts' fresh replicas asked for the epoch's start");
         assertEquals(115, stats.examples(), "the failed attempt's partial statistics are not counted");
 
         // local[2] tries a task once, and so does the master then: the failure reaches the caller

@@ -30,6 +30,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Replicas meet inside ONE Spark barrier stage per epoch: the stage's tasks (all scheduled at once) stay alive for
@@ -50,6 +51,7 @@ public final class BarrierTransport implements AutoCloseable {
     private volatile StartParams epochStart; // this epoch's, for the workers whose replicas do not hold them
     private float[] lastEnd; // the last epoch's final mean, and the name its replicas know it by
     private long lastEndName = ReplicaCache.UNNAMED;
+    private static final AtomicLong START_REQUESTS = new AtomicLong();
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
@@ -69,6 +71,7 @@ public final class BarrierTransport implements AutoCloseable {
         RoundCollector collector = new RoundCollector(this::roundAveraged);
         this.endpoint = SparkInternals.registerOnDriver(name, (message, reply) -> {
             if (message instanceof StartRequest) {
+                START_REQUESTS.incrementAndGet();
                 reply.send(epochStart.reply());
                 return;
             }
@@ -119,6 +122,11 @@ public final class BarrierTransport implements AutoCloseable {
             }
             return reply;
         }
+    }
+
+    /** How many start requests this JVM's averaging endpoints have answered (tests, diagnostics). */
+    public static long startRequestsAnswered() {
+        return START_REQUESTS.get();
     }
 
     /** A fresh name for a set of parameters (see {@link ReplicaCache}). */
@@ -176,7 +184,7 @@ public final class BarrierTransport implements AutoCloseable {
         }
         INDArray last = lastMean;
         float[] end = last == null ? start : ParamVectors.toFloats(last); // null: no round trained anything
-        lastEnd = end;
+        lastEnd = end == start ? start.clone() : end; // never the caller's own array
         lastEndName = endName;
         List<Serializable> ends = new ArrayList<>();
         long endNanos = 0;

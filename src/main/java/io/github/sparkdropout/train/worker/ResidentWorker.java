@@ -95,7 +95,10 @@ public final class ResidentWorker {
         return replica.net();
     }
 
-    /** Names the parameters the replica holds now (the epoch's final mean) for the next epoch's {@code acquire}. */
+    /**
+     * Names the parameters the replica holds now (the epoch's final mean) for the next epoch's {@code acquire}: so
+     * nothing may change them afterwards (the epoch's end task only reads the network).
+     */
     public void endsHolding(long name) {
         replica.holding(name);
     }
