@@ -52,6 +52,7 @@ public final class LeanSgdStep implements MinibatchStep {
     private static final class Buffers {
         final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1, ones, mask1, mask2, maskOnes1, maskOnes2;
         final float[] logits, labels;
+        final double[] exps;
 
         Buffers(long b, long h1, long h2, long out) {
             z1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1);
@@ -71,6 +72,7 @@ public final class LeanSgdStep implements MinibatchStep {
             maskOnes2 = Nd4j.ones(DataType.FLOAT, b, h2);
             logits = new float[(int) (b * out)];
             labels = new float[(int) (b * out)];
+            exps = new double[(int) out];
         }
     }
 
@@ -294,11 +296,14 @@ public final class LeanSgdStep implements MinibatchStep {
             }
             double sum = 0;
             for (int c = 0; c < classes; c++) {
-                sum += Math.exp(s.logits[o + c] - max);
+                s.exps[c] = Math.exp(s.logits[o + c] - max); // once a logit: exp and log are the loop's cost
+                sum += s.exps[c];
             }
             for (int c = 0; c < classes; c++) {
-                double p = Math.exp(s.logits[o + c] - max) / sum;
-                lossSum -= s.labels[o + c] * Math.log(Math.max(p, LOG_CLIP));
+                double p = s.exps[c] / sum;
+                if (s.labels[o + c] != 0) { // a zero label's term is -0.0: subtracting it changes nothing
+                    lossSum -= s.labels[o + c] * Math.log(Math.max(p, LOG_CLIP));
+                }
                 s.logits[o + c] = (float) ((p - s.labels[o + c]) / n);
             }
             correct += best == label ? 1 : 0;
