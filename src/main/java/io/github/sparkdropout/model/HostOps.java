@@ -22,6 +22,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Arrays;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 
 /**
@@ -52,7 +53,7 @@ final class HostOps {
 
     /** {@code z = x * y}, element by element (ND4J's {@link MulOp}). */
     static void multiply(INDArray x, INDArray y, INDArray z) {
-        if (MULTIPLY_DIRECT && floatsOfOneShape(x, y) && floatsOfOneShape(x, z)) {
+        if (direct(x, y, z)) {
             NATIVE.pairwise(PAIRWISE_MULTIPLY, x, y, z);
         } else {
             Nd4j.exec(new MulOp(x, y, z));
@@ -99,7 +100,7 @@ final class HostOps {
 
         /** {@code z = op(x)}; {@code z} may be {@code x}. */
         void apply(INDArray x, INDArray z) {
-            if (direct && floatsOfOneShape(x, z)) {
+            if (direct(x, z)) {
                 NATIVE.scalar(opNum, x, z, scalar, extraArgs);
             } else {
                 Nd4j.exec(op.apply(x, z));
@@ -107,33 +108,31 @@ final class HostOps {
         }
 
         private boolean checks() {
-            INDArray x = testValues();
-            INDArray want = x.ulike();
-            Nd4j.exec(op.apply(x, want));
-            INDArray got = x.ulike();
-            try {
-                NATIVE.scalar(opNum, x, got, scalar, extraArgs);
-            } catch (RuntimeException e) {
-                LOG.debug("libnd4j's scalar loop {} failed its check; ND4J's ops instead", opNum, e);
-                return false;
-            }
-            return sameBits(want, got, "scalar loop " + opNum);
+            return sameAsNd4j("scalar loop " + opNum, (x, out) -> Nd4j.exec(op.apply(x, out)),
+                    (x, out) -> NATIVE.scalar(opNum, x, out, scalar, extraArgs));
         }
     }
 
     private static boolean multiplyChecks() {
-        INDArray x = testValues();
         INDArray y = testValues().muli(-3).addi(0.25);
+        return sameAsNd4j("pairwise loop " + PAIRWISE_MULTIPLY, (x, out) -> Nd4j.exec(new MulOp(x, y, out)),
+                (x, out) -> NATIVE.pairwise(PAIRWISE_MULTIPLY, x, y, out));
+    }
+
+    /** Whether {@code direct} writes exactly ND4J's bits for the test values (a failure counts as a difference). */
+    private static boolean sameAsNd4j(String what, BiConsumer<INDArray, INDArray> nd4j,
+                                      BiConsumer<INDArray, INDArray> direct) {
+        INDArray x = testValues();
         INDArray want = x.ulike();
-        Nd4j.exec(new MulOp(x, y, want));
+        nd4j.accept(x, want);
         INDArray got = x.ulike();
         try {
-            NATIVE.pairwise(PAIRWISE_MULTIPLY, x, y, got);
+            direct.accept(x, got);
         } catch (RuntimeException e) {
-            LOG.debug("libnd4j's pairwise loop {} failed its check; ND4J's ops instead", PAIRWISE_MULTIPLY, e);
+            LOG.debug("libnd4j's {} failed its check; ND4J's ops instead", what, e);
             return false;
         }
-        return sameBits(want, got, "pairwise loop " + PAIRWISE_MULTIPLY);
+        return sameBits(want, got, what);
     }
 
     /** Values either side of 0 and of the dropout probabilities, zeros and a non-finite one, as a 7 x 9 matrix. */

@@ -35,8 +35,7 @@ public final class LeanInference {
             INDArray b = layer.getParam("b");
             INDArray z = Nd4j.createUninitialized(DataType.FLOAT, n, w.size(1)); // 'c', as DL4J's activations
             HostBlas.gemm(in, w, z, false, false, 1.0, 0.0);
-            HostBlas.gemm(ones, b.rank() == 2 ? b : b.reshape(b.ordering(), 1, b.length()), z, true, false, 1.0,
-                    1.0);
+            HostBlas.gemm(ones, LeanSgdStep.row(b), z, true, false, 1.0, 1.0);
             INDArray activated = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(z, false);
             if (in != x && in != activated && in.closeable()) {
                 in.close(); // the previous layer's activations: 5 MB a layer for 5,000 examples, freed now

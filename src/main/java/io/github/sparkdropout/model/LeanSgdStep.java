@@ -191,7 +191,7 @@ public final class LeanSgdStep implements MinibatchStep {
     // workers running at once, against ~25 us for the GEMM; three a step.
 
     /** A bias as a row: DL4J 1.0.0-M2 keeps it [1, n], later versions [n]; both are views of the parameters. */
-    private static INDArray row(INDArray bias) {
+    static INDArray row(INDArray bias) {
         return bias.rank() == 2 ? bias : bias.reshape(bias.ordering(), 1, bias.length());
     }
 

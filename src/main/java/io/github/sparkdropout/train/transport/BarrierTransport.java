@@ -48,7 +48,7 @@ public final class BarrierTransport implements AutoCloseable {
     private RoundMean roundMean; // this round's reply, one for all its workers (the handler's: one request at a time)
     // the newest round's mean (the collector's buffer): after the stage, its final mean, which every replica holds
     private volatile INDArray lastMean;
-    private volatile StartParams epochStart; // this epoch's, for the workers whose replicas do not hold them
+    private volatile float[] epochStart; // this epoch's, for the workers whose replicas do not hold them
     private float[] lastEnd; // the last epoch's final mean, and the name its replicas know it by
     private long lastEndName = ReplicaCache.UNNAMED;
     private static final AtomicLong START_REQUESTS = new AtomicLong();
@@ -72,7 +72,7 @@ public final class BarrierTransport implements AutoCloseable {
         this.endpoint = SparkInternals.registerOnDriver(name, (message, reply) -> {
             if (message instanceof StartRequest) {
                 START_REQUESTS.incrementAndGet();
-                reply.send(epochStart.reply());
+                reply.send(epochStart); // read-only for everyone: replicas copy it into their own buffers
                 return;
             }
             AverageRequest r = (AverageRequest) message;
@@ -105,23 +105,6 @@ public final class BarrierTransport implements AutoCloseable {
         p[2] += examples;
         lastProgress = System.nanoTime();
         listener.roundDone(round + 1, (int) p[0], p[2], p[1]);
-    }
-
-    /** An epoch's starting parameters, as the reply to a {@link StartRequest} (built once, when first asked for). */
-    private static final class StartParams {
-        private final float[] params;
-        private RoundMean reply;
-
-        StartParams(float[] params) {
-            this.params = params;
-        }
-
-        synchronized RoundMean reply() {
-            if (reply == null) {
-                reply = new RoundMean(ParamVectors.fromFloats(params));
-            }
-            return reply;
-        }
     }
 
     /** How many start requests this JVM's averaging endpoints have answered (tests, diagnostics). */
@@ -164,7 +147,7 @@ public final class BarrierTransport implements AutoCloseable {
         // replicas that ended the last epoch hold its final mean: when that is this epoch's start, no task asks for it
         long startName = Arrays.equals(start, lastEnd) ? lastEndName : newName();
         long endName = newName();
-        epochStart = new StartParams(start);
+        epochStart = start;
         EpochTask task = new EpochTask(spec, startName, endName, rounds, endpoint.name(), withEnd ? endTask : null);
         ClassTag<TaskResult> tag = ClassTag$.MODULE$.apply(TaskResult.class);
         List<TaskResult> results;
@@ -265,8 +248,8 @@ public final class BarrierTransport implements AutoCloseable {
             DataSet shard = input instanceof DataSet[] pair ? pair[0] : (DataSet) input;
             DataSet endData = input instanceof DataSet[] pair ? pair[1] : null;
             ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, startName,
-                    () -> ParamVectors.toFloats(averaging.ask(new StartRequest(ctx.stageId(), ctx.stageAttemptNumber(),
-                            partition), RoundMean.class, ctx::killTaskIfInterrupted).params()));
+                    () -> averaging.ask(new StartRequest(ctx.stageId(), ctx.stageAttemptNumber(), partition),
+                            float[].class, ctx::killTaskIfInterrupted));
             INDArray mean = null;
             for (int round = 0; round < rounds; round++) {
                 Contribution mine = worker == null ? Contribution.none() : worker.trainRound(round);
