@@ -1,5 +1,6 @@
 package io.github.sparkdropout.job;
 
+import io.github.sparkdropout.model.HostBlas;
 import org.apache.spark.api.java.JavaRDD;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -11,21 +12,21 @@ import java.util.stream.Collectors;
 
 /**
  * What the workers run on, as reported by the executors themselves (on a cluster the driver's own environment
- * says nothing about theirs): host, ND4J backend, the OpenBLAS kernel set chosen through OPENBLAS_CORETYPE.
+ * says nothing about theirs): host, ND4J backend, the OpenBLAS kernel set the executor's OpenBLAS itself reports.
  */
 final class ExecutorEnvironment {
     private ExecutorEnvironment() {
     }
 
     /** One worker's view. */
-    record Worker(String host, String backend, String openBlasCoreType) implements Serializable {
+    record Worker(String host, String backend, String openBlasKernels) implements Serializable {
     }
 
-    /** e.g. "executors on 127.0.0.1 (2 workers): ND4J CpuBackend, OpenBLAS kernels Haswell". */
+    /** e.g. "workers on 127.0.0.1: ND4J CpuBackend, OpenBLAS kernels Zen (auto-detected)". */
     static String of(JavaRDD<?> shards) {
         List<Worker> workers = shards.mapPartitions(it -> List.of(new Worker(
                 java.net.InetAddress.getLocalHost().getHostName(), Nd4j.getBackend().getClass().getSimpleName(),
-                System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto-detected"))).iterator()).collect();
+                HostBlas.kernels())).iterator()).collect();
         return describe(workers);
     }
 
@@ -35,7 +36,7 @@ final class ExecutorEnvironment {
         String where = hosts.entrySet().stream().map(e -> e.getKey() + (hosts.size() > 1 ? " x" + e.getValue() : ""))
                 .collect(Collectors.joining(", "));
         String backends = workers.stream().map(Worker::backend).distinct().sorted().collect(Collectors.joining("/"));
-        String kernels = workers.stream().map(Worker::openBlasCoreType).distinct().sorted()
+        String kernels = workers.stream().map(Worker::openBlasKernels).distinct().sorted()
                 .collect(Collectors.joining("/"));
         return "workers on " + where + ": ND4J " + backends + ", OpenBLAS kernels " + kernels;
     }

@@ -1,10 +1,15 @@
 package io.github.sparkdropout.model;
 
+import com.sun.jna.NativeLibrary;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
 
 /**
  * The BLAS work of the training's hot paths: the lean step's GEMMs and the averaging's vector sums. On ND4J's CPU
@@ -43,6 +48,43 @@ public final class HostBlas {
         } else {
             Matrices.sgemm(transposeB != lb.columnMajor, transposeA != la.columnMajor, c.size(1), c.size(0), k,
                     alpha, b, lb.ld, a, la.ld, beta, c, lc.ld);
+        }
+    }
+
+    /**
+     * The kernel set OpenBLAS runs in this JVM, as OpenBLAS names its core ("Haswell", "SkylakeX", "Zen", ...), and
+     * how it was chosen: e.g. "Zen (auto-detected)", "Haswell (OPENBLAS_CORETYPE)". OpenBLAS picks it when it loads
+     * and a requested name it does not know is ignored, so only the library itself can say. Not the CPU backend:
+     * "none (" + the backend + ")".
+     */
+    public static String kernels() {
+        if (!HOST_BLAS) {
+            return "none (" + Nd4j.getBackend().getClass().getSimpleName() + ")";
+        }
+        String requested = System.getenv("OPENBLAS_CORETYPE");
+        String how = requested == null || requested.isEmpty() ? "auto-detected" : "OPENBLAS_CORETYPE";
+        return CoreName.LOADED + " (" + how + ")";
+    }
+
+    /** OpenBLAS's own {@code openblas_get_corename()}, which JavaCPP's preset leaves unmapped: called through JNA. */
+    private static final class CoreName {
+        static final String LOADED = lookUp();
+
+        private static String lookUp() {
+            try {
+                Loader.load(openblas_nolapack.class);
+                for (Map.Entry<String, String> lib : Loader.getLoadedLibraries().entrySet()) {
+                    if (lib.getKey().startsWith("openblas_nolapack@") && lib.getValue() != null) {
+                        // the path JavaCPP loaded: dlopen of it again returns that very library and its state
+                        return NativeLibrary.getInstance(lib.getValue()).getFunction("openblas_get_corename")
+                                .invokeString(new Object[0], false);
+                    }
+                }
+                throw new IllegalStateException("JavaCPP reports no loaded libopenblas_nolapack");
+            } catch (RuntimeException | LinkageError e) {
+                LoggerFactory.getLogger(HostBlas.class).warn("cannot ask OpenBLAS which kernels it runs", e);
+                return "unknown";
+            }
         }
     }
 

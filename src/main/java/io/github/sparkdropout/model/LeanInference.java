@@ -9,12 +9,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Inference (no dropout) of the network {@link LeanSgdStep} implements, giving DL4J's {@code output(x, false)} bit
- * for bit (tested): each layer's {@code X W} by OpenBLAS directly as in the step ({@link HostBlas}: the same bits
- * as ND4J's gemm), its bias by a rank-1 GEMM (the one float addition of DL4J's {@code addiRowVector}), then the
- * layer's own activation function, as DL4J calls it. What it leaves out is DL4J's inference machinery
- * (workspaces, a Java op per call, its bias broadcast): measured here, two workers scoring 5,000 examples each at
- * once, ~37 ms a worker through {@code output} against ~23 ms for the GEMMs alone. Any other network, and input
- * that is not a float matrix, goes through DL4J's {@code output}.
+ * for bit under every OpenBLAS kernel set (tested under each one the CPU runs): each layer makes DL4J's own GEMM
+ * call, {@code X W} into a column-major matrix as DL4J's dense layer allocates it (a row-major result is computed
+ * as {@code W^T X^T}, a different call whose sums some kernel sets, Haswell's among them, round differently), its
+ * bias by a rank-1 GEMM (the one float addition of DL4J's {@code addiRowVector}), then the layer's own activation
+ * function, as DL4J calls it. What it leaves out is DL4J's inference machinery (workspaces, a Java op per call, its
+ * bias broadcast). Any other network, and input that is not a float matrix, goes through DL4J's {@code output}.
  */
 public final class LeanInference {
     private LeanInference() {
@@ -33,7 +33,7 @@ public final class LeanInference {
             Layer layer = net.getLayer(i);
             INDArray w = layer.getParam("W");
             INDArray b = layer.getParam("b");
-            INDArray z = Nd4j.createUninitialized(DataType.FLOAT, n, w.size(1)); // 'c', as DL4J's activations
+            INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[]{n, w.size(1)}, 'f'); // as DL4J's
             HostBlas.gemm(in, w, z, false, false, 1.0, 0.0);
             HostBlas.gemm(ones, LeanSgdStep.row(b), z, true, false, 1.0, 1.0);
             INDArray activated = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(z, false);

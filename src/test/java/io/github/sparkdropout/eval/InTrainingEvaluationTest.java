@@ -1,5 +1,6 @@
 package io.github.sparkdropout.eval;
 
+import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.StepKind;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * what the separate evaluation job gives for the same parameters, epoch after epoch; and where the stage cannot
  * (jobs averaging, or test shards partitioned differently) nothing is claimed and the caller runs the job.
  */
+@KernelSensitive
 class InTrainingEvaluationTest {
     private static JavaSparkContext sc() {
         return JavaSparkContext.fromSparkContext(TestSpark.get().sparkContext());

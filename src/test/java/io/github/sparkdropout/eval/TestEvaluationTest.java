@@ -1,11 +1,13 @@
 package io.github.sparkdropout.eval;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.junit.jupiter.api.Test;
 import org.nd4j.evaluation.classification.Evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+@KernelSensitive
 class TestEvaluationTest {
     @Test
     void perClassMetricsMatchAHandComputedConfusionMatrix() {

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.job;
 
+import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.RecordingOutput;
 import io.github.sparkdropout.TestData;
 import io.github.sparkdropout.TestSpark;
@@ -44,6 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with the same parameters and per-epoch metrics as one trained 5 epochs straight.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@KernelSensitive
 class SavedRunsTest {
     @TempDir
     static Path dir;

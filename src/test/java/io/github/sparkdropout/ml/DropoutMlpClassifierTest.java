@@ -1,5 +1,6 @@
 package io.github.sparkdropout.ml;
 
+import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.RecordingOutput;
 import io.github.sparkdropout.TestData;
 import io.github.sparkdropout.TestSpark;
@@ -53,6 +54,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * models (Spark ML's format and the job's DL4J zip) load to identical predictions, a Pipeline and a CrossValidator
  * run, and bad frames and settings fail before training with one line.
  */
+@KernelSensitive
 class DropoutMlpClassifierTest {
     @TempDir
     static Path dir;

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@KernelSensitive
 class DropoutMlpTest {
     private static IDropout dropoutOf(MultiLayerConfiguration conf, int layer) {
         return conf.getConf(layer).getLayer().getIDropout();

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a correct implementation fails with probability about 2e-9, while a wrong p, a missing 1/(1-p) scaling or
  * a retain/drop mix-up (0.8 vs 0.2) misses by hundreds of standard deviations at N = 10^6.
  */
+@KernelSensitive
 class DropoutSemanticsTest {
     private static final int N = 1_000_000;
     private static final double SIGMAS = 6.0;

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The direct BLAS calls must give exactly ND4J's own results, whatever the layouts they are handed. */
+@KernelSensitive
 class HostBlasTest {
     private static INDArray random(char order, long rows, long cols, long seed) {
         Nd4j.getRandom().setSeed(seed);

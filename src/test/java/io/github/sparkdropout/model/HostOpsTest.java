@@ -1,5 +1,6 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The direct libnd4j calls must take the direct path on the CPU backend and give exactly ND4J's own results. */
+@KernelSensitive
 class HostOpsTest {
     /** The step's shape, values either side of 0 and of the dropout probability, a few exact zeros. */
     private static INDArray activations(long seed) {

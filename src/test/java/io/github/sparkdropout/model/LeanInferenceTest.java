@@ -1,5 +1,6 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -16,6 +17,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The lean inference must give DL4J's own output bit for bit, on a fresh and on a trained network. */
+@KernelSensitive
 class LeanInferenceTest {
     private static void sameBits(INDArray want, INDArray got) {
         assertEquals(java.util.Arrays.toString(want.shape()), java.util.Arrays.toString(got.shape()));

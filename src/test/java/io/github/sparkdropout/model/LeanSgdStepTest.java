@@ -1,5 +1,6 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The lean ND4J step and DL4J's fit are the same SGD step: same parameters, loss and accuracy after each step. And
  * the lean step refuses any network that is not the one it implements.
  */
+@KernelSensitive
 class LeanSgdStepTest {
     @ParameterizedTest(name = "{0} dropout {1}/{2}")
     @CsvSource({"SCRATCH, 0.0, 0.0", "CONCISE, 0.0, 0.0", "SCRATCH, 0.2, 0.5", "CONCISE, 0.2, 0.5"})

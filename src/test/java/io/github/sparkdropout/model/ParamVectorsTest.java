@@ -1,5 +1,6 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.KernelSensitive;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+@KernelSensitive
 class ParamVectorsTest {
     @Test
     void bulkCopiesEqualNd4jsOwnAndWriteThroughToTheLayers() {

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train;
 
+import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.DropoutMlp;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code w - lr * g_i} is {@code w - lr * mean(g_i)}, and the mean of N equal-sized minibatch means is the mean
  * over all N*b examples.
  */
+@KernelSensitive
 class AveragingExactnessTest {
     private static final int BATCH = 32;
     private static final int STEPS = 4;

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train;
 
+import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.StepKind;
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on, uneven shards and a worker that runs out of data before the others, both must produce bit-identical models
  * and identical training statistics.
  */
+@KernelSensitive
 class AveragingSyncTest {
     private static final int BATCH = 16;
     private static final int FREQUENCY = 2;

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train.aggregate;
 
+import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.model.ParamVectors;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** DL4J's averaging: the plain mean of the workers that trained. */
+@KernelSensitive
 class ParameterAveragingTest {
     private static float[] mean(ParameterAveraging averaging, List<Contribution> c) {
         INDArray m = averaging.mean(c);
