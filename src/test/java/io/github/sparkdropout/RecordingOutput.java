@@ -1,6 +1,6 @@
 package io.github.sparkdropout;
 
-import io.github.sparkdropout.job.TrainJob;
+import io.github.sparkdropout.job.RunOutput;
 import io.github.sparkdropout.metrics.EpochRecord;
 
 import java.io.ByteArrayOutputStream;
@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A training job's output for tests and benchmarks: the printed lines (kept, and echoed if asked) and the epochs. */
-public final class RecordingOutput implements TrainJob.Output {
+public final class RecordingOutput implements RunOutput {
     public final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     public final List<EpochRecord> epochs = new ArrayList<>();
     private final PrintStream out;

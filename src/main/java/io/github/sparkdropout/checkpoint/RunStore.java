@@ -80,12 +80,9 @@ public final class RunStore {
         publish(modelPath(runId), zip(network, null));
     }
 
-    /** Publishes the checkpoint of {@code runId} after {@code epoch}: {@code network} and {@code state}. */
+    /** Publishes the checkpoint of {@code runId} after {@code epoch}: {@code network} and its {@code state}. */
     public void publishCheckpoint(String runId, int epoch, MultiLayerNetwork network, Map<String, String> state) {
-        Map<String, String> all = new TreeMap<>(state);
-        all.put("epoch", Integer.toString(epoch));
-        all.put("run-id", runId);
-        publish(checkpointPath(runId, epoch), zip(network, all));
+        publish(checkpointPath(runId, epoch), zip(network, new TreeMap<>(state)));
     }
 
     /** The last epoch with a checkpoint, if any. */

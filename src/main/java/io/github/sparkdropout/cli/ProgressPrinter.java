@@ -1,6 +1,6 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.job.TrainJob;
+import io.github.sparkdropout.job.RunOutput;
 
 import java.io.PrintStream;
 
@@ -9,7 +9,7 @@ import java.io.PrintStream;
  * Rounds are reported from the driver's training thread (one Spark job per round) or, in barrier mode, from
  * Spark's RPC thread or (local mode) a worker's task thread, hence the synchronisation.
  */
-final class ProgressPrinter implements TrainJob.Output {
+final class ProgressPrinter implements RunOutput {
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private final PrintStream out;

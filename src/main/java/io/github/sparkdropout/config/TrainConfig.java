@@ -2,6 +2,7 @@ package io.github.sparkdropout.config;
 
 import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.model.Variant;
+import io.github.sparkdropout.spark.Deployment;
 import io.github.sparkdropout.train.AveragingSync;
 import io.github.sparkdropout.train.TrainingMasterKind;
 import io.github.sparkdropout.train.TrainingSettings;
@@ -212,18 +213,17 @@ public final class TrainConfig implements Serializable {
     }
 
     /**
-     * This config with "auto" settings made concrete: workers = {@code defaultParallelism}; threads per worker =
-     * {@code coresPerExecutor} shared by the tasks that run at once in one executor ({@code slotsPerExecutor},
-     * capped by the worker count; the stock master caps none); an empty run id replaced by {@code generatedRunId};
-     * the stock master's step is DL4J's fit. The averaging sync is resolved separately ({@link #withSyncFor}), once
-     * the executors are known.
+     * This config with "auto" settings made concrete for {@code deployment}: workers = its default parallelism;
+     * threads per worker = an executor's cores shared by the tasks it runs at once (its slots, capped by the
+     * worker count; the stock master caps none); an empty run id replaced by {@code generatedRunId}; the stock
+     * master's step is DL4J's fit. The averaging sync is resolved separately ({@link #withSyncFor}), once the
+     * executors are known.
      */
-    public TrainConfig resolve(int defaultParallelism, int coresPerExecutor, int slotsPerExecutor,
-                               String generatedRunId) {
-        int w = workers() > 0 ? workers() : defaultParallelism;
+    public TrainConfig resolve(Deployment deployment, String generatedRunId) {
+        int w = workers() > 0 ? workers() : deployment.defaultParallelism();
         boolean resident = trainingMaster() == TrainingMasterKind.RESIDENT;
         int t = !resident ? 0 : threadsPerWorker() > 0 ? threadsPerWorker()
-                : Math.max(1, coresPerExecutor / Math.max(1, Math.min(w, slotsPerExecutor)));
+                : Math.max(1, deployment.coresPerExecutor() / Math.max(1, Math.min(w, deployment.slotsPerExecutor())));
         Map<Param<?>, Object> changes = new HashMap<>();
         changes.put(WORKERS, w);
         changes.put(THREADS_PER_WORKER, t);
@@ -235,14 +235,16 @@ public final class TrainConfig implements Serializable {
     }
 
     /**
-     * This (resolved) config with the averaging sync made concrete for a cluster with {@code concurrentSlots}
-     * task slots: barrier when all workers fit in them at once and {@code dynamicAllocation} is off (Spark
-     * refuses barrier stages otherwise), else jobs; an explicit barrier that cannot run is a one-line error.
+     * This (resolved) config with the averaging sync made concrete for {@code deployment}'s registered executors:
+     * barrier when all workers fit in their task slots at once and dynamic allocation is off (Spark refuses
+     * barrier stages otherwise), else jobs; an explicit barrier that cannot run is a one-line error.
      */
-    public TrainConfig withSyncFor(int concurrentSlots, boolean dynamicAllocation) {
+    public TrainConfig withSyncFor(Deployment deployment) {
         if (workers() < 1) {
             throw new IllegalStateException("workers not resolved yet");
         }
+        int concurrentSlots = deployment.concurrentSlots();
+        boolean dynamicAllocation = deployment.dynamicAllocation();
         boolean barrierFits = workers() <= concurrentSlots && !dynamicAllocation;
         AveragingSync sync = averagingSync();
         if (trainingMaster() == TrainingMasterKind.STOCK) {

@@ -51,8 +51,7 @@ public final class EvaluateJob {
         String data = saved.setting(TrainConfig.DATA, overrides);
         FashionMnist.Split test = FashionMnist.test(data, saved.setting(TrainConfig.TEST_LIMIT, overrides),
                 spark.sparkContext().hadoopConfiguration());
-        boolean sameData = test.imagesSha256().equals(saved.state().get("test-images-sha256"))
-                && test.labelsSha256().equals(saved.state().get("test-labels-sha256"));
+        boolean sameData = CheckpointState.Checksums.of(test).equals(saved.state().test());
         int workers = saved.setting(TrainConfig.WORKERS, Map.of());
         JavaRDD<DataSet> shards = Shards.of(MnistFrames.chunks(spark, test, Math.min(workers, test.count()), null),
                 "test");

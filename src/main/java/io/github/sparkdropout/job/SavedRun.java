@@ -12,8 +12,7 @@ import java.util.OptionalInt;
  * A trained run as its checkpoints saved it: the network after one epoch and the settings it was trained with,
  * found under a metrics location. What {@code evaluate} and {@code predict} start from.
  */
-record SavedRun(String runId, int epoch, MultiLayerNetwork network, Map<String, String> settings,
-                Map<String, String> state) {
+record SavedRun(String runId, int epoch, MultiLayerNetwork network, CheckpointState state) {
     /** Run {@code runId} after {@code epoch} (null: its last checkpoint) under the metrics location {@code metrics}. */
     static SavedRun load(RunStore store, String metrics, String runId, Integer epoch) {
         OptionalInt last = store.lastCheckpoint(runId);
@@ -27,12 +26,12 @@ record SavedRun(String runId, int epoch, MultiLayerNetwork network, Map<String, 
                     + last.getAsInt() + " are saved)");
         }
         RunStore.Saved saved = store.checkpoint(runId, e);
-        return new SavedRun(runId, e, saved.network(), Checkpoints.settings(saved), saved.state());
+        return new SavedRun(runId, e, saved.network(), CheckpointState.of(saved));
     }
 
     /** The setting {@code p} the run was trained with, unless {@code overrides} gives it. */
     <T> T setting(Param<T> p, Map<String, String> overrides) {
-        String raw = overrides.getOrDefault(p.name(), settings.get(p.name()));
+        String raw = overrides.getOrDefault(p.name(), state.settings().get(p.name()));
         if (raw == null) {
             throw new IllegalStateException("the checkpoint of run " + runId + " records no --" + p.name());
         }

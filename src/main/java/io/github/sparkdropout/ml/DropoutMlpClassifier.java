@@ -6,6 +6,7 @@ import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.job.TrainJob;
+import io.github.sparkdropout.job.TrainingData;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -203,13 +204,13 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     }
 
     /** The frame as training shards (one per worker) and, with a validation indicator, evaluation shards. */
-    private TrainJob.Data load(Dataset<Row> frame, String indicator, TrainConfig cfg) {
+    private TrainingData load(Dataset<Row> frame, String indicator, TrainConfig cfg) {
         long t0 = System.nanoTime();
         String features = getFeaturesCol();
         String label = getLabelCol();
         if (indicator == null) {
             FrameShards.Loaded train = FrameShards.of(frame, features, label, cfg.workers(), "training");
-            return new TrainJob.Data(train.shards(), null, train.provenance(), FrameShards.Provenance.NONE,
+            return new TrainingData(train.shards(), null, train.provenance(), FrameShards.Provenance.NONE,
                     " (a DataFrame; no validation rows)", (System.nanoTime() - t0) / 1e9, train::release);
         }
         Row marks = frame.agg(count(when(col(indicator).isNull(), 1)), count(when(col(indicator), 1))).first();
@@ -231,7 +232,7 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
             train.release();
             throw e;
         }
-        return new TrainJob.Data(train.shards(), validation.shards(), train.provenance(), validation.provenance(),
+        return new TrainingData(train.shards(), validation.shards(), train.provenance(), validation.provenance(),
                 " (a DataFrame; validation rows marked by " + indicator + ")", (System.nanoTime() - t0) / 1e9,
                 () -> {
                     train.release();

@@ -1,6 +1,6 @@
 package io.github.sparkdropout.ml;
 
-import io.github.sparkdropout.job.TrainJob;
+import io.github.sparkdropout.job.RunOutput;
 import org.slf4j.Logger;
 
 import java.io.ByteArrayOutputStream;
@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * stdout: inside someone else's application the log is where a library speaks. Progress within an epoch is left
  * out (a line per epoch is enough in a log).
  */
-final class LoggedOutput implements TrainJob.Output {
+final class LoggedOutput implements RunOutput {
     private final PrintStream out;
 
     LoggedOutput(Logger log) {

@@ -4,7 +4,7 @@ import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.LastStepListener;
 import io.github.sparkdropout.model.LeanSgdStep;
 import io.github.sparkdropout.model.StepKind;
-import io.github.sparkdropout.spark.SparkInternals;
+import io.github.sparkdropout.spark.Deployment;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
 import io.github.sparkdropout.train.transport.EpochEnd;
@@ -62,7 +62,7 @@ public final class DistributedTraining implements AutoCloseable {
         this.losses = losses == null ? ExecutorLosses.listenOn(sc.sc()) : losses;
         if (settings.master() == TrainingMasterKind.RESIDENT) {
             resident = new ResidentAveragingTrainingMaster(settings, networkJson, RoundListener.logging(progress),
-                    SparkInternals.taskAttempts(sc.sc()), this.losses);
+                    Deployment.of(sc.sc()).taskAttempts(), this.losses);
             stock = null;
             sparkNet = new SparkDl4jMultiLayer(sc, net, resident);
         } else {

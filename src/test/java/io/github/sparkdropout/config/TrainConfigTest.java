@@ -1,5 +1,6 @@
 package io.github.sparkdropout.config;
 
+import io.github.sparkdropout.Deployments;
 import io.github.sparkdropout.model.Variant;
 import io.github.sparkdropout.train.AveragingSync;
 import org.junit.jupiter.api.Test;
@@ -29,12 +30,12 @@ class TrainConfigTest {
         assertEquals(0.5, c.dropout2());
         assertEquals(Variant.SCRATCH, c.variant());
         assertEquals(0, c.workers(), "auto until resolved");
-        TrainConfig r = c.resolve(2, 2, 2, "gen");
+        TrainConfig r = c.resolve(Deployments.of(2, 2, 2), "gen");
         assertEquals(2, r.workers());
         assertEquals(128, r.perWorkerBatchSize());
         assertEquals(1, r.threadsPerWorker(), "2 cores shared by 2 concurrent workers");
         assertEquals("gen", r.runId());
-        assertEquals(2, c.resolve(1, 2, 2, "gen").threadsPerWorker(), "one worker takes both cores");
+        assertEquals(2, c.resolve(Deployments.of(1, 2, 2), "gen").threadsPerWorker(), "one worker takes both cores");
     }
 
     @Test
@@ -42,27 +43,27 @@ class TrainConfigTest {
         TrainConfig c = TrainConfig.of(Map.of("epochs", "3", "variant", "concise", "workers", "4", "run-id", "r1"));
         assertEquals(3, c.epochs());
         assertEquals(Variant.CONCISE, c.variant());
-        assertEquals(64, c.resolve(2, 2, 2, "x").perWorkerBatchSize());
-        assertEquals("r1", c.resolve(2, 2, 2, "x").runId());
+        assertEquals(64, c.resolve(Deployments.of(2, 2, 2), "x").perWorkerBatchSize());
+        assertEquals("r1", c.resolve(Deployments.of(2, 2, 2), "x").runId());
     }
 
     @Test
     void averagingSyncIsBarrierOnlyWhereABarrierStageCanRun() {
-        TrainConfig auto = TrainConfig.of(Map.of("workers", "4")).resolve(2, 1, 1, "x");
+        TrainConfig auto = TrainConfig.of(Map.of("workers", "4")).resolve(Deployments.of(2, 1, 1), "x");
         assertEquals(AveragingSync.AUTO, auto.averagingSync(), "auto until the executors are known");
-        assertEquals(AveragingSync.BARRIER, auto.withSyncFor(4, false).averagingSync());
-        assertEquals(AveragingSync.JOBS, auto.withSyncFor(2, false).averagingSync(), "4 workers, 2 slots");
-        assertEquals(AveragingSync.JOBS, auto.withSyncFor(8, true).averagingSync(), "dynamic allocation");
-        TrainConfig barrier = TrainConfig.of(Map.of("workers", "4", "averaging-sync", "barrier")).resolve(2, 1, 1, "x");
-        ConfigException e = assertThrows(ConfigException.class, () -> barrier.withSyncFor(2, false));
+        assertEquals(AveragingSync.BARRIER, auto.withSyncFor(Deployments.withSlots(4, false)).averagingSync());
+        assertEquals(AveragingSync.JOBS, auto.withSyncFor(Deployments.withSlots(2, false)).averagingSync(), "4 workers, 2 slots");
+        assertEquals(AveragingSync.JOBS, auto.withSyncFor(Deployments.withSlots(8, true)).averagingSync(), "dynamic allocation");
+        TrainConfig barrier = TrainConfig.of(Map.of("workers", "4", "averaging-sync", "barrier")).resolve(Deployments.of(2, 1, 1), "x");
+        ConfigException e = assertThrows(ConfigException.class, () -> barrier.withSyncFor(Deployments.withSlots(2, false)));
         assertEquals("--averaging-sync barrier needs all 4 workers running at once but there are 2 task slots:"
                 + " use --workers 2 or --averaging-sync jobs", e.getMessage());
-        assertTrue(assertThrows(ConfigException.class, () -> barrier.withSyncFor(8, true)).getMessage()
+        assertTrue(assertThrows(ConfigException.class, () -> barrier.withSyncFor(Deployments.withSlots(8, true))).getMessage()
                 .contains("dynamicAllocation"));
         assertEquals(AveragingSync.JOBS, TrainConfig.of(Map.of("workers", "4", "averaging-sync", "jobs"))
-                .resolve(2, 1, 1, "x").withSyncFor(8, false).averagingSync(), "jobs stays jobs");
-        assertEquals(AveragingSync.JOBS, TrainConfig.of(Map.of("training-master", "stock")).resolve(2, 1, 1, "x")
-                .withSyncFor(8, false).averagingSync(), "the stock master runs a job per round");
+                .resolve(Deployments.of(2, 1, 1), "x").withSyncFor(Deployments.withSlots(8, false)).averagingSync(), "jobs stays jobs");
+        assertEquals(AveragingSync.JOBS, TrainConfig.of(Map.of("training-master", "stock")).resolve(Deployments.of(2, 1, 1), "x")
+                .withSyncFor(Deployments.withSlots(8, false)).averagingSync(), "the stock master runs a job per round");
         assertTrue(rejected(Map.of("training-master", "stock", "averaging-sync", "barrier"))
                 .contains("needs --training-master resident"));
     }
@@ -91,7 +92,7 @@ class TrainConfigTest {
                 .startsWith("--step applies to --training-master resident only"));
         assertTrue(rejected(Map.of("training-master", "stock", "threads-per-worker", "2"))
                 .startsWith("--threads-per-worker applies to --training-master resident only"));
-        TrainConfig stock = TrainConfig.of(Map.of("training-master", "stock")).resolve(2, 2, 2, "x");
+        TrainConfig stock = TrainConfig.of(Map.of("training-master", "stock")).resolve(Deployments.of(2, 2, 2), "x");
         assertEquals(io.github.sparkdropout.model.StepKind.DL4J, stock.step(), "DL4J's master steps with fit");
         assertEquals(0, stock.threadsPerWorker(), "and caps no threads");
         assertEquals(null, stock.recordedValues().get("threads_per_worker"));
@@ -99,7 +100,7 @@ class TrainConfigTest {
 
     @Test
     void theRecordedColumnsAndTheDescriptionComeFromTheDeclarations() {
-        TrainConfig c = TrainConfig.of(Map.of("workers", "2", "data", "d")).resolve(2, 2, 2, "r");
+        TrainConfig c = TrainConfig.of(Map.of("workers", "2", "data", "d")).resolve(Deployments.of(2, 2, 2), "r");
         Map<String, Object> rec = c.recordedValues();
         assertEquals(List.of("variant", "epochs", "workers", "batch_size", "averaging_frequency", "lr", "dropout1",
                 "dropout2", "seed", "training_master", "step", "averaging_sync", "threads_per_worker", "data_source",

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.job;
 
+import io.github.sparkdropout.Deployments;
 import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.RecordingOutput;
 import io.github.sparkdropout.TestData;
@@ -173,7 +174,7 @@ class SavedRunsTest {
                 .resume("resumed", lr)).getMessage();
         assertTrue(msg.startsWith("--lr 0.1 differs from run 'resumed' (0.5)"), msg);
         Map<String, String> same = new HashMap<>(Map.of("metrics", metrics, "lr", "0.5", "workers", "2"));
-        assertEquals(0.5, TrainConfig.resumed(TrainConfig.of(flags("x", 1)).resolve(2, 2, 2, "x").toFlags(), same)
+        assertEquals(0.5, TrainConfig.resumed(TrainConfig.of(flags("x", 1)).resolve(Deployments.of(2, 2, 2), "x").toFlags(), same)
                 .lr(), "a flag that repeats the recorded value is fine");
     }
 

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.metrics;
 
+import io.github.sparkdropout.Deployments;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
@@ -29,7 +30,7 @@ class MetricsTableTest {
     Path dir;
 
     static RunInfo run(String id) {
-        TrainConfig c = TrainConfig.of(Map.of("run-id", id)).resolve(2, 2, 2, "x").withSyncFor(2, false);
+        TrainConfig c = TrainConfig.of(Map.of("run-id", id)).resolve(Deployments.of(2, 2, 2), "x").withSyncFor(Deployments.withSlots(2, false));
         FashionMnist.Split s = new FashionMnist.Split("train", 3, new byte[3 * 784], new byte[3], "a", "b", false);
         return new RunInfo(id, new Timestamp(0), c, "local[2]", 1, "app", "3.5.9", "0.1.0", "abc", s, s, "m/" + id);
     }

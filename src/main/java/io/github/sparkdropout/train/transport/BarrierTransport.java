@@ -2,6 +2,7 @@ package io.github.sparkdropout.train.transport;
 
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.spark.Deployment;
 import io.github.sparkdropout.spark.SparkInternals;
 import io.github.sparkdropout.train.aggregate.Contribution;
 import io.github.sparkdropout.train.aggregate.RoundCollector;
@@ -188,10 +189,9 @@ public final class BarrierTransport implements AutoCloseable {
      * cluster has fewer slots than workers, and the stage's job is cancelled: a failed attempt, handled as any other.
      */
     private void cancelIfStarved(JavaSparkContext sc, String jobTag, int workers) {
-        long waitNanos = TimeUnit.MILLISECONDS.toNanos(sc.sc().getConf().getTimeAsMs(
-                "spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "15s")
-                * sc.sc().getConf().getInt("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", 40));
-        if (System.nanoTime() - lastProgress > waitNanos && SparkInternals.concurrentTaskSlots(sc.sc()) < workers) {
+        Deployment now = Deployment.of(sc.sc()); // executors may have gone or come back since the last look
+        if (System.nanoTime() - lastProgress > TimeUnit.MILLISECONDS.toNanos(now.barrierSlotWaitMillis())
+                && now.concurrentSlots() < workers) {
             sc.sc().cancelJobsWithTag(jobTag);
         }
     }
