@@ -23,6 +23,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 
 /** Rules of the code's shape that a review would otherwise have to catch, checked on the compiled classes. */
 class ArchitectureTest {
+    private static final String NATIVE_OWNERS = "io\\.github\\.sparkdropout\\.model\\.(HostBlas|HostOps)(\\$.*)?";
     private static JavaClasses main;
 
     @BeforeAll
@@ -56,6 +57,26 @@ class ArchitectureTest {
                 .because("Spark's private[spark] APIs change without notice: one class (spark.SparkInternals) is"
                         + " the file to check on a Spark upgrade");
         rule.check(main);
+    }
+
+    @Test
+    void nativeCodeIsCalledOnlyByItsOwners() {
+        nativeFence().check(main);
+    }
+
+    /**
+     * No class but model.HostBlas and model.HostOps (with their nested classes) reaches native code: libnd4j's
+     * NativeOps, JavaCPP and its presets (OpenBLAS), JNA, or method handles (how HostOps reaches a CPU-backend-only
+     * accessor). Lambdas and string concatenation compile to invokedynamic, which is no dependency on these.
+     */
+    static ArchRule nativeFence() {
+        return noClasses().that().haveNameNotMatching(NATIVE_OWNERS)
+                .should().dependOnClassesThat().resideInAnyPackage("org.nd4j.nativeblas..", "org.bytedeco..",
+                        "com.sun.jna..")
+                .orShould().dependOnClassesThat().haveNameMatching("java\\.lang\\.invoke\\.MethodHandle.*")
+                .because("native calls depend on ND4J's and OpenBLAS's internals (loop numbers, buffer classes,"
+                        + " library names), which change without notice: in two classes, they are the files to check"
+                        + " on an ND4J, DL4J or OpenBLAS upgrade");
     }
 
     @Test

@@ -18,9 +18,7 @@ public final class DaemonTask<T> {
     /** Starts {@code work} on a new daemon thread named {@code threadName}. */
     public static <T> DaemonTask<T> start(String threadName, Callable<T> work) {
         DaemonTask<T> started = new DaemonTask<>(work);
-        Thread thread = new Thread(started.task, threadName);
-        thread.setDaemon(true);
-        thread.start();
+        DaemonThreads.named(threadName).newThread(started.task).start();
         return started;
     }
 

@@ -1,5 +1,7 @@
 package io.github.sparkdropout.data;
 
+import io.github.sparkdropout.concurrent.DaemonThreads;
+
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,11 +21,7 @@ import java.util.concurrent.Future;
  */
 final class PipelinedDigestInputStream extends FilterInputStream {
     private final MessageDigest digest;
-    private final ExecutorService hasher = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "idx-sha256");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService hasher = Executors.newSingleThreadExecutor(DaemonThreads.named("idx-sha256"));
     private Future<?> last;
 
     PipelinedDigestInputStream(InputStream in, MessageDigest digest) {

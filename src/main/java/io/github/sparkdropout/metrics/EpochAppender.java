@@ -1,5 +1,6 @@
 package io.github.sparkdropout.metrics;
 
+import io.github.sparkdropout.concurrent.DaemonThreads;
 import org.apache.spark.sql.Row;
 
 import java.util.List;
@@ -18,11 +19,7 @@ import java.util.concurrent.Future;
  */
 public final class EpochAppender implements AutoCloseable {
     private final MetricsTable table;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "metrics-writer");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(DaemonThreads.named("metrics-writer"));
     private Future<?> inFlight;
 
     public EpochAppender(MetricsTable table) {

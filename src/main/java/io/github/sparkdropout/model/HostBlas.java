@@ -1,23 +1,29 @@
 package io.github.sparkdropout.model;
 
 import com.sun.jna.NativeLibrary;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.LoggerFactory;
 
+import java.util.Arrays;
 import java.util.Map;
 
 /**
- * The BLAS work of the training's hot paths: the lean step's GEMMs and the averaging's vector sums. On ND4J's CPU
- * backend these call OpenBLAS itself, the library ND4J's own ops end in or could: ND4J's {@code Mmul} op first
- * builds a Java op object, an op context and native pointers, ~23 us a call measured here (a step makes 14, ~10%
- * of its time), and its element-wise add and scale are not vectorised (a mean of two parameter vectors took
- * 0.6 ms, OpenBLAS's copy, axpy and scal 0.14 ms). Elsewhere (the CUDA backend) and for arrays BLAS cannot take as
+ * The BLAS work of the training's hot paths (the lean step's GEMMs, the averaging's vector sums) and the gather of
+ * a minibatch's rows. On ND4J's CPU backend these call OpenBLAS itself, the library ND4J's own ops end in or could:
+ * ND4J's {@code Mmul} op first builds a Java op object, an op context and native pointers on every call, and its
+ * element-wise add and scale are not vectorised. Elsewhere (the CUDA backend) and for arrays BLAS cannot take as
  * they are, ND4J's own ops. Both give the same bits (tested).
+ *
+ * <p>This class and {@link HostOps} are the only ones that call native code (JavaCPP pointers, OpenBLAS, JNA,
+ * libnd4j), so they are what an ND4J or OpenBLAS upgrade has to be checked against (ArchitectureTest keeps it so).
  */
 public final class HostBlas {
     // the CUDA build carries no OpenBLAS natives: its class is never touched there
@@ -120,6 +126,47 @@ public final class HostBlas {
         return HOST_BLAS && x.dataType() == DataType.FLOAT && y.dataType() == DataType.FLOAT
                 && x.length() == y.length() && x.length() > 0 && x.length() <= Integer.MAX_VALUE
                 && x.elementWiseStride() == 1 && y.elementWiseStride() == 1;
+    }
+
+    /**
+     * {@code dst[i] = src[idx[i]]}: one memcpy a row for c-ordered float matrices, on the host (CUDA: the device
+     * copy follows); other arrays through ND4J's {@code pullRows}. Indices outside {@code src} throw.
+     */
+    public static void copyRows(INDArray src, INDArray dst, int[] idx) {
+        if (src.dataType() != DataType.FLOAT || src.ordering() != 'c' || !src.isMatrix()
+                || src.elementWiseStride() != 1 || dst.dataType() != DataType.FLOAT || dst.ordering() != 'c') {
+            Nd4j.pullRows(src, dst, 1, idx);
+            return;
+        }
+        AffinityManager affinity = Nd4j.getAffinityManager();
+        affinity.ensureLocation(src, AffinityManager.Location.HOST);
+        // memcpy checks nothing: a wrong index or buffer would corrupt memory, not throw
+        if (dst.size(1) != src.size(1) || dst.size(0) < idx.length) {
+            throw new IllegalArgumentException("minibatch buffer " + Arrays.toString(dst.shape())
+                    + " cannot take " + idx.length + " rows of " + src.size(1));
+        }
+        for (int i : idx) {
+            if (i < 0 || i >= src.size(0)) {
+                throw new IndexOutOfBoundsException("row " + i + " of a shard of " + src.size(0));
+            }
+        }
+        long row = src.size(1) * Float.BYTES;
+        BytePointer from = new BytePointer(src.data().addressPointer());
+        BytePointer to = new BytePointer(dst.data().addressPointer());
+        long srcOffset = bytesIntoPointer(src);
+        long dstOffset = bytesIntoPointer(dst);
+        for (int i = 0; i < idx.length; i++) {
+            Pointer.memcpy(to.position(dstOffset + i * row), from.position(srcOffset + idx[i] * row), row);
+        }
+        affinity.tagLocation(dst, AffinityManager.Location.HOST);
+    }
+
+    /**
+     * Where {@code a}'s first element lies after its buffer's address pointer, in bytes (Pointer.memcpy counts its
+     * pointers' positions in bytes): the pointer of a view's buffer already starts at the buffer's own offset.
+     */
+    private static long bytesIntoPointer(INDArray a) {
+        return (a.offset() - a.data().offset()) * Float.BYTES;
     }
 
     /** Whether {@link #gemm} of these arrays goes straight to OpenBLAS (for the tests). */

@@ -28,15 +28,17 @@ import java.util.function.BiFunction;
 /**
  * The element-wise ops of the training step (ReLU, step, scaling, the product of two arrays), on ND4J's CPU backend
  * called straight into libnd4j's own loops, the ones ND4J's ops end in. An ND4J op call first builds a Java op
- * object, looks up its pointers and, for the product ({@link MulOp}, a custom op), an op context: 8-11 us of a
- * 10-14 us call on a 128 x 256 array here, where the loop itself takes ~3 us; a step makes 14 such calls.
+ * object, looks up its pointers and, for the product ({@link MulOp}, a custom op), an op context: on the step's
+ * arrays that costs several times the loop itself, and a step makes 14 such calls.
  *
  * <p>Same loops, same bits: each prepared op is checked against ND4J's own op on test values when it is prepared
- * (the product once), and runs as ND4J's op if it differs (another ND4J version numbering its loops otherwise).
- * Elsewhere (the CUDA backend), and for arrays that are not dense float arrays of one shape and layout, ND4J's ops.
+ * (the product once), and runs as ND4J's op if it differs (another ND4J version numbering its loops otherwise), with
+ * a warning ({@link LostFastPaths}). Elsewhere (the CUDA backend), and for arrays that are not dense float arrays of
+ * one shape and layout, ND4J's ops. With {@link HostBlas}, the only class calling native code.
  */
 final class HostOps {
     private static final Logger LOG = LoggerFactory.getLogger(HostOps.class);
+    private static final String INSTEAD = "ND4J's own op";
     /** libnd4j's calls and the buffer accessor; null off the CPU backend or if they cannot be reached. */
     private static final Native NATIVE = Native.load();
     /** libnd4j's legacy pairwise Multiply (ND4J's MulOp is a custom op with no legacy number to ask for). */
@@ -90,7 +92,16 @@ final class HostOps {
             this.opNum = prototype.opNum();
             this.scalar = prototype.scalar();
             this.extraArgs = prototype.extraArgs() == null ? null : prototype.extraArgsDataBuff(DataType.FLOAT);
-            this.direct = NATIVE != null && scalar != null && scalar.dataType() == DataType.FLOAT && checks();
+            String what = "libnd4j's scalar loop " + opNum + " (" + prototype.getClass().getSimpleName() + ")";
+            if (NATIVE == null) {
+                this.direct = false;
+            } else if (scalar == null || scalar.dataType() != DataType.FLOAT) {
+                LostFastPaths.warn(LOG, what, "ND4J's op holds no float scalar: "
+                        + (scalar == null ? "none" : scalar.dataType()), INSTEAD, null);
+                this.direct = false;
+            } else {
+                this.direct = checks(what);
+            }
         }
 
         /** Whether {@link #apply} of these arrays goes straight to libnd4j's loop (for the tests). */
@@ -107,19 +118,22 @@ final class HostOps {
             }
         }
 
-        private boolean checks() {
-            return sameAsNd4j("scalar loop " + opNum, (x, out) -> Nd4j.exec(op.apply(x, out)),
+        private boolean checks(String what) {
+            return sameAsNd4j(what, (x, out) -> Nd4j.exec(op.apply(x, out)),
                     (x, out) -> NATIVE.scalar(opNum, x, out, scalar, extraArgs));
         }
     }
 
     private static boolean multiplyChecks() {
         INDArray y = testValues().muli(-3).addi(0.25);
-        return sameAsNd4j("pairwise loop " + PAIRWISE_MULTIPLY, (x, out) -> Nd4j.exec(new MulOp(x, y, out)),
-                (x, out) -> NATIVE.pairwise(PAIRWISE_MULTIPLY, x, y, out));
+        return sameAsNd4j("libnd4j's pairwise loop " + PAIRWISE_MULTIPLY + " (Multiply)",
+                (x, out) -> Nd4j.exec(new MulOp(x, y, out)), (x, out) -> NATIVE.pairwise(PAIRWISE_MULTIPLY, x, y, out));
     }
 
-    /** Whether {@code direct} writes exactly ND4J's bits for the test values (a failure counts as a difference). */
+    /**
+     * Whether {@code direct} writes exactly ND4J's bits for the test values (a failure counts as a difference); if
+     * not, the warning that {@code what} is lost.
+     */
     private static boolean sameAsNd4j(String what, BiConsumer<INDArray, INDArray> nd4j,
                                       BiConsumer<INDArray, INDArray> direct) {
         INDArray x = testValues();
@@ -129,7 +143,7 @@ final class HostOps {
         try {
             direct.accept(x, got);
         } catch (RuntimeException e) {
-            LOG.debug("libnd4j's {} failed its check; ND4J's ops instead", what, e);
+            LostFastPaths.warn(LOG, what, "it failed on test values: " + e, INSTEAD, e);
             return false;
         }
         return sameBits(want, got, what);
@@ -151,8 +165,8 @@ final class HostOps {
         float[] g = got.reshape(got.length()).toFloatVector();
         for (int i = 0; i < w.length; i++) {
             if (Float.floatToRawIntBits(w[i]) != Float.floatToRawIntBits(g[i])) {
-                LOG.debug("libnd4j's {} differs from ND4J's op at {}: {} vs {}; ND4J's ops instead", what, i, g[i],
-                        w[i]);
+                LostFastPaths.warn(LOG, what, "it differs from ND4J's op on test value " + i + ": " + g[i] + " where"
+                        + " ND4J gives " + w[i], INSTEAD, null);
                 return false;
             }
         }
@@ -188,7 +202,8 @@ final class HostOps {
                         .asType(MethodType.methodType(OpaqueDataBuffer.class, DataBuffer.class));
                 return new Native(NativeOpsHolder.getInstance().getDeviceNativeOps(), opaque);
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                LOG.debug("libnd4j's loops not reachable directly; ND4J's ops instead", e);
+                LostFastPaths.warn(LOG, "libnd4j's element-wise loops, called directly", "cannot reach them: " + e,
+                        INSTEAD, e);
                 return null;
             }
         }

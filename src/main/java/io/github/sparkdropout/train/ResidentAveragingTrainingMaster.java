@@ -1,6 +1,7 @@
 package io.github.sparkdropout.train;
 
 import io.github.sparkdropout.model.ParamVectors;
+import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.spark.SparkFailures;
 import io.github.sparkdropout.train.stats.RoundListener;
@@ -17,6 +18,10 @@ import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.shade.jackson.core.JsonProcessingException;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.dataformat.yaml.YAMLFactory;
+import org.nd4j.shade.jackson.dataformat.yaml.YAMLGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -179,15 +184,45 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
 
     @Override
     public String toJson() {
-        return "{\"type\":\"resident-parameter-averaging\",\"batchSizePerWorker\":" + settings.perWorkerBatchSize()
-                + ",\"averagingFrequency\":" + settings.averagingFrequency() + ",\"seed\":" + settings.seed()
-                + ",\"step\":\"" + settings.step() + "\",\"sync\":\"" + settings.sync() + "\"}";
+        return Mappers.write(Mappers.JSON, description());
     }
 
     @Override
     public String toYaml() {
-        return "type: resident-parameter-averaging\nbatchSizePerWorker: " + settings.perWorkerBatchSize()
-                + "\naveragingFrequency: " + settings.averagingFrequency() + "\nseed: " + settings.seed()
-                + "\nstep: " + settings.step() + "\nsync: " + settings.sync() + "\n";
+        return Mappers.write(Mappers.YAML, description());
+    }
+
+    private Description description() {
+        return new Description(Description.TYPE, settings.perWorkerBatchSize(), settings.averagingFrequency(),
+                settings.seed(), settings.step(), settings.sync());
+    }
+
+    /** What {@link #toJson} and {@link #toYaml} say about this master: the settings that shape its training. */
+    record Description(String type, int batchSizePerWorker, int averagingFrequency, long seed, StepKind step,
+                       AveragingSync sync) {
+        static final String TYPE = "resident-parameter-averaging";
+    }
+
+    /**
+     * ND4J's shaded Jackson, as DL4J's own masters use: the application jar carries it, where Spark's Jackson is
+     * whatever version the cluster has. Built on first use, in the few JVMs that describe a master.
+     */
+    private static final class Mappers {
+        static final ObjectMapper JSON = new ObjectMapper();
+        // plain YAML, as a person would write it: no document marker, quotes only where YAML needs them
+        static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build());
+
+        private Mappers() {
+        }
+
+        static String write(ObjectMapper mapper, Description description) {
+            try {
+                return mapper.writeValueAsString(description);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot describe the training master", e);
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train.transport;
 
+import io.github.sparkdropout.concurrent.DaemonThreads;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.spark.Deployment;
@@ -56,11 +57,8 @@ public final class BarrierTransport implements AutoCloseable {
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sparkdropout-barrier-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
+            DaemonThreads.named("sparkdropout-barrier-watchdog"));
 
     /**
      * Registers the averaging endpoint {@code name} in the driver; {@link #close} removes it. {@code listener} is
