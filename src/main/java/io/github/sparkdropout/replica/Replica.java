@@ -24,7 +24,7 @@ public final class Replica {
     private final Map<Long, INDArray[]> batchBuffers = new HashMap<>();
     private long permSeed;
     private int[] perm;
-    private long holding = ReplicaCache.UNNAMED; // names the parameters this replica holds, see ReplicaCache
+    private long holding = ReplicaCache.ANONYMOUS_PARAMS; // the id of the parameters this replica holds, see ReplicaCache
 
     /** A network of {@code confJson} holding {@code params}: DL4J skips its random weight initialisation. */
     Replica(String confJson, float[] params) {
@@ -36,14 +36,14 @@ public final class Replica {
         return net;
     }
 
-    /** The name of the parameters this replica holds ({@link ReplicaCache#UNNAMED}: not known). */
+    /** The id of the parameters this replica holds ({@link ReplicaCache#ANONYMOUS_PARAMS}: not known). */
     public long holding() {
         return holding;
     }
 
-    /** Names the parameters this replica now holds; {@link ReplicaCache#UNNAMED} before changing them. */
-    public void holding(long name) {
-        holding = name;
+    /** The id of the parameters this replica now holds; {@link ReplicaCache#ANONYMOUS_PARAMS} before changing them. */
+    public void holding(long paramsId) {
+        holding = paramsId;
     }
 
     /** This replica's step of {@code kind} (built, and for the lean step checked against the network, once). */

@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * Model replicas kept alive in an executor JVM between averaging rounds and epochs, so a round costs a parameter
  * copy, not a network construction. Keyed by training and partition; a bounded LRU, so a replica evicted or never
  * built here (a task moved to another executor) is simply rebuilt from the configuration. A task gets its replica
- * holding the parameters it asks for: set at the start of the task, or, for parameters it names, kept if the
+ * holding the parameters it asks for: set at the start of the task, or, for parameters it identifies, kept if the
  * replica already holds them (the replica ended the previous epoch with them); so caching never changes results.
  */
 public final class ReplicaCache {
@@ -26,8 +26,8 @@ public final class ReplicaCache {
                 }
             };
 
-    /** The name of no particular parameters: a replica holding them is always given its parameters. */
-    public static final long UNNAMED = 0;
+    /** The id of no particular parameters: a replica holding them is always given its parameters. */
+    public static final long ANONYMOUS_PARAMS = 0;
 
     private ReplicaCache() {
     }
@@ -37,16 +37,16 @@ public final class ReplicaCache {
      * JVM) holding {@code params}, with this JVM's native threads capped at {@code threads}.
      */
     public static Replica acquire(String key, String confJson, float[] params, int threads) {
-        return acquire(key, confJson, UNNAMED, () -> params, threads);
+        return acquire(key, confJson, ANONYMOUS_PARAMS, () -> params, threads);
     }
 
     /**
-     * In a task: the replica for {@code key} holding the parameters named {@code name}: a cached replica that already
+     * In a task: the replica for {@code key} holding the parameters with id {@code paramsId}: a cached replica that already
      * holds them (it ended the previous epoch with them) keeps them, and {@code params} is not called; any other gets
      * {@code params}' (and is built from them the first time). Training's way of not shipping 1 MB to every task of
-     * every epoch: a name is only ever given to one set of parameters.
+     * every epoch: an id is only ever given to one set of parameters.
      */
-    public static Replica acquire(String key, String confJson, long name, Supplier<float[]> params, int threads) {
+    public static Replica acquire(String key, String confJson, long paramsId, Supplier<float[]> params, int threads) {
         NativeThreads.limit(threads);
         Replica replica;
         synchronized (REPLICAS) {
@@ -55,7 +55,7 @@ public final class ReplicaCache {
         if (replica == null) {
             // built outside the lock: a JVM's workers build theirs at once (~35 ms each, measured), not in turn
             Replica built = new Replica(confJson, params.get());
-            built.holding(name);
+            built.holding(paramsId);
             synchronized (REPLICAS) {
                 replica = REPLICAS.putIfAbsent(key, built);
             }
@@ -63,9 +63,9 @@ public final class ReplicaCache {
                 return built; // holds params already
             }
         }
-        if (name == UNNAMED || replica.holding() != name) {
+        if (paramsId == ANONYMOUS_PARAMS || replica.holding() != paramsId) {
             ParamVectors.set(replica.net(), params.get());
-            replica.holding(name);
+            replica.holding(paramsId);
         }
         return replica;
     }

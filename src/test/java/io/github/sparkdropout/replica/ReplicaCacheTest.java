@@ -78,7 +78,7 @@ class ReplicaCacheTest {
         assertEquals(9L, other.holding());
 
         ParamVectors.set(other.net(), trained);
-        Replica unnamed = ReplicaCache.acquire(key, json, ReplicaCache.UNNAMED, send, 1);
+        Replica unnamed = ReplicaCache.acquire(key, json, ReplicaCache.ANONYMOUS_PARAMS, send, 1);
         assertEquals(3, sent.get(), "unnamed parameters are always sent");
         assertArrayEquals(params, ParamVectors.get(unnamed.net()));
         ReplicaCache.evict("replica-cache-names/");

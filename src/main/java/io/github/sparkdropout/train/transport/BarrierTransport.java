@@ -51,8 +51,8 @@ public final class BarrierTransport implements AutoCloseable {
     // the newest round's mean (the collector's buffer): after the stage, its final mean, which every replica holds
     private volatile INDArray lastMean;
     private volatile float[] epochStart; // this epoch's, for the workers whose replicas do not hold them
-    private float[] lastEnd; // the last epoch's final mean, and the name its replicas know it by
-    private long lastEndName = ReplicaCache.UNNAMED;
+    private float[] lastEnd; // the last epoch's final mean, and the id its replicas know it by
+    private long lastEndParamsId = ReplicaCache.ANONYMOUS_PARAMS;
     private static final AtomicLong START_REQUESTS = new AtomicLong();
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
@@ -111,13 +111,13 @@ public final class BarrierTransport implements AutoCloseable {
         return START_REQUESTS.get();
     }
 
-    /** A fresh name for a set of parameters (see {@link ReplicaCache}). */
-    private static long newName() {
-        long name;
+    /** A fresh id for a set of parameters (see {@link ReplicaCache}). */
+    private static long newParamsId() {
+        long id;
         do {
-            name = ThreadLocalRandom.current().nextLong();
-        } while (name == ReplicaCache.UNNAMED);
-        return name;
+            id = ThreadLocalRandom.current().nextLong();
+        } while (id == ReplicaCache.ANONYMOUS_PARAMS);
+        return id;
     }
 
     /** An epoch's outcome: the final mean, and the workers' end-task results (null: no end task ran). */
@@ -144,10 +144,11 @@ public final class BarrierTransport implements AutoCloseable {
                         train.hasNext() ? train.next() : null, end.hasNext() ? end.next() : null}).iterator()).rdd()
                 : (RDD<Object>) (RDD<?>) shards.rdd();
         // replicas that ended the last epoch hold its final mean: when that is this epoch's start, no task asks for it
-        long startName = Arrays.equals(start, lastEnd) ? lastEndName : newName();
-        long endName = newName();
+        long startParamsId = Arrays.equals(start, lastEnd) ? lastEndParamsId : newParamsId();
+        long endParamsId = newParamsId();
         epochStart = start;
-        EpochTask task = new EpochTask(spec, startName, endName, rounds, endpoint.name(), withEnd ? endTask : null);
+        EpochTask task = new EpochTask(spec, startParamsId, endParamsId, rounds, endpoint.name(),
+                withEnd ? endTask : null);
         ClassTag<TaskResult> tag = ClassTag$.MODULE$.apply(TaskResult.class);
         List<TaskResult> results;
         // a job TAG, not a job group: the caller's own group (a notebook's, an application's) stays as it was
@@ -167,7 +168,7 @@ public final class BarrierTransport implements AutoCloseable {
         INDArray last = lastMean;
         float[] end = last == null ? start : ParamVectors.toFloats(last); // null: no round trained anything
         lastEnd = end == start ? start.clone() : end; // never the caller's own array
-        lastEndName = endName;
+        lastEndParamsId = endParamsId;
         List<Serializable> ends = new ArrayList<>();
         long endNanos = 0;
         boolean endComplete = withEnd;
@@ -216,20 +217,20 @@ public final class BarrierTransport implements AutoCloseable {
             scala.collection.Iterator<TaskResult>> implements Serializable {
         private static final long serialVersionUID = 1L;
         private final WorkerSpec spec;
-        private final long startName;
-        private final long endName;
+        private final long startParamsId;
+        private final long endParamsId;
         private final int rounds;
         private final String endpoint;
         private final EpochEndTask endTask;
 
         /**
-         * @param startName the name of the epoch's starting parameters (a replica holding them needs nothing sent)
-         * @param endName   the name its replicas will know the final mean by
+         * @param startParamsId the id of the epoch's starting parameters (a replica holding them needs nothing sent)
+         * @param endParamsId   the id its replicas will know the final mean by
          */
-        EpochTask(WorkerSpec spec, long startName, long endName, int rounds, String endpoint, EpochEndTask endTask) {
+        EpochTask(WorkerSpec spec, long startParamsId, long endParamsId, int rounds, String endpoint, EpochEndTask endTask) {
             this.spec = spec;
-            this.startName = startName;
-            this.endName = endName;
+            this.startParamsId = startParamsId;
+            this.endParamsId = endParamsId;
             this.rounds = rounds;
             this.endpoint = endpoint;
             this.endTask = endTask;
@@ -245,7 +246,7 @@ public final class BarrierTransport implements AutoCloseable {
             Object input = it.hasNext() ? it.next() : null;
             DataSet shard = input instanceof DataSet[] pair ? pair[0] : (DataSet) input;
             DataSet endData = input instanceof DataSet[] pair ? pair[1] : null;
-            ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, startName,
+            ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, startParamsId,
                     () -> averaging.ask(new StartRequest(ctx.stageId(), ctx.stageAttemptNumber(), partition),
                             float[].class, ctx::killTaskIfInterrupted));
             INDArray mean = null;
@@ -260,7 +261,7 @@ public final class BarrierTransport implements AutoCloseable {
                 }
             }
             if (worker != null) {
-                worker.endsHolding(endName);
+                worker.endsHolding(endParamsId);
             }
             spec.stats().addWorkerNanos(System.nanoTime() - busyStart - waited);
             Serializable endResult = null;

@@ -28,14 +28,14 @@ public final class ResidentWorker {
 
     /** The worker of {@code partition}, its replica set to {@code params}. */
     public ResidentWorker(WorkerSpec spec, int partition, DataSet shard, float[] params) {
-        this(spec, partition, shard, ReplicaCache.UNNAMED, () -> params);
+        this(spec, partition, shard, ReplicaCache.ANONYMOUS_PARAMS, () -> params);
     }
 
     /**
-     * The worker of {@code partition}, its replica holding the parameters named {@code name}: {@code params} is
+     * The worker of {@code partition}, its replica holding the parameters with id {@code paramsId}: {@code params} is
      * called only if the cached replica does not hold them already (see {@link ReplicaCache}).
      */
-    public ResidentWorker(WorkerSpec spec, int partition, DataSet shard, long name, Supplier<float[]> params) {
+    public ResidentWorker(WorkerSpec spec, int partition, DataSet shard, long paramsId, Supplier<float[]> params) {
         this.spec = spec;
         this.partition = partition;
         this.shard = shard;
@@ -43,8 +43,8 @@ public final class ResidentWorker {
         TaskContext task = TaskContext.get();
         int attempt = task == null ? 0 : task.attemptNumber();
         this.replica = ReplicaCache.acquire(spec.replicaKey() + partition + (attempt == 0 ? "" : "#" + attempt),
-                spec.networkJson().value(), name, params, spec.threads());
-        replica.holding(ReplicaCache.UNNAMED); // training changes them: named again only by endsHolding
+                spec.networkJson().value(), paramsId, params, spec.threads());
+        replica.holding(ReplicaCache.ANONYMOUS_PARAMS); // training changes them: identified again only by endsHolding
         this.step = replica.step(spec.step());
     }
 
@@ -96,11 +96,11 @@ public final class ResidentWorker {
     }
 
     /**
-     * Names the parameters the replica holds now (the epoch's final mean) for the next epoch's {@code acquire}: so
+     * Identifies the parameters the replica holds now (the epoch's final mean) for the next epoch's {@code acquire}: so
      * nothing may change them afterwards (the epoch's end task only reads the network).
      */
-    public void endsHolding(long name) {
-        replica.holding(name);
+    public void endsHolding(long paramsId) {
+        replica.holding(paramsId);
     }
 
     /** Continues from the round's mean (null: no one trained, keep the parameters). */
