@@ -18,6 +18,8 @@ import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.spark.Deployment;
 import io.github.sparkdropout.train.DistributedTraining;
 import io.github.sparkdropout.train.ExecutorLosses;
+import io.github.sparkdropout.train.JobDescription;
+import io.github.sparkdropout.train.TrainingMasterKind;
 import io.github.sparkdropout.train.stats.TrainStats;
 import io.github.sparkdropout.train.transport.EpochEnd;
 import org.apache.spark.SparkContext;
@@ -136,13 +138,20 @@ final class EpochLoop {
                 long e0 = System.nanoTime();
                 // the test shards are scored by the training stage's own tasks where it can (EpochEndTask),
                 // else by an evaluation job: the same arithmetic, the same numbers
-                TrainStats stats = training.fitEpoch(epoch, data.trainShards(), data.testShards(),
-                        TestEvaluation.inTraining(FashionMnist.CLASSES));
-                long e1 = System.nanoTime();
-                EpochEnd inStage = training.epochEnd();
-                EvalResult eval = inStage != null ? TestEvaluation.merge(inStage.results(), FashionMnist.CLASSES)
-                        : data.testShards() == null ? null
-                        : evaluation.evaluate(training.network(), data.testShards(), FashionMnist.CLASSES);
+                TrainStats stats;
+                long e1;
+                EpochEnd inStage;
+                EvalResult eval;
+                try (JobDescription described = JobDescription.add(spark.sparkContext(), "sparkdropout run "
+                        + cfg.runId() + ": epoch " + epoch + " of " + cfg.epochs() + ", " + averaging(cfg))) {
+                    stats = training.fitEpoch(epoch, data.trainShards(), data.testShards(),
+                            TestEvaluation.inTraining(FashionMnist.CLASSES));
+                    e1 = System.nanoTime();
+                    inStage = training.epochEnd();
+                    eval = inStage != null ? TestEvaluation.merge(inStage.results(), FashionMnist.CLASSES)
+                            : data.testShards() == null ? null
+                            : evaluation.evaluate(training.network(), data.testShards(), FashionMnist.CLASSES);
+                }
                 long e2 = System.nanoTime();
                 double inStageSeconds = inStage != null ? inStage.seconds() : 0;
                 EpochRecord epochRecord = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(),
@@ -174,6 +183,11 @@ final class EpochLoop {
             evaluation.release();
             networkJson.destroy();
         }
+    }
+
+    private static String averaging(TrainConfig cfg) {
+        return cfg.trainingMaster() == TrainingMasterKind.STOCK ? "DL4J's stock master"
+                : cfg.averagingSync().name().toLowerCase(java.util.Locale.ROOT) + " averaging";
     }
 
     /** The epoch's rows into the table, then its checkpoint: the order the class comment explains. */

@@ -124,7 +124,8 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
             end = null;
             for (int attempt = 1; end == null; attempt++) {
                 int mark = losses == null ? 0 : losses.count();
-                try {
+                try (JobDescription attemptOf = JobDescription.add(sc.sc(), "attempt " + attempt + " of "
+                        + epochAttempts)) {
                     BarrierTransport.Epoch done = barrier.trainEpoch(sc, shards, endData, endTask, spec(attempt), start,
                             rounds, total);
                     end = done.params();
