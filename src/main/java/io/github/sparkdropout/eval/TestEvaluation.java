@@ -77,7 +77,9 @@ public final class TestEvaluation {
     /** One partition's count: {@code net}'s predictions (inference mode) on {@code shard} against its labels. */
     static Evaluation evaluateShard(MultiLayerNetwork net, DataSet shard, int classes) {
         Evaluation e = new Evaluation(classes);
-        e.eval(shard.getLabels(), LeanInference.output(net, shard.getFeatures())); // DL4J's output, bit for bit
+        // the scorer's probabilities (DL4J's output, bit for bit): Evaluation counts each row's most probable class,
+        // the scorer's prediction
+        e.eval(shard.getLabels(), LeanInference.score(net, shard.getFeatures()).probabilities());
         return e;
     }
 

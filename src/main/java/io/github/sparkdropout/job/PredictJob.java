@@ -7,7 +7,6 @@ import io.github.sparkdropout.config.ConfigException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
-import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.model.ParamVectors;
@@ -19,7 +18,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -27,9 +25,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
 
 import java.io.IOException;
@@ -191,10 +186,10 @@ public final class PredictJob {
             long index = offset;
             while (chunks.hasNext()) {
                 MnistFrames.Chunk c = chunks.next();
-                INDArray probabilities = LeanInference.output(net, Shards.features(c.pixels(), c.count()));
+                LeanInference.Scores scores = LeanInference.score(net, Shards.features(c.pixels(), c.count()));
                 for (int i = 0; i < c.count(); i++) {
                     out.add(row(index++, c.labels()[i] == FashionMnist.UNKNOWN_LABEL ? null : (int) c.labels()[i],
-                            probabilities.getRow(i).toDoubleVector()));
+                            scores, i));
                 }
             }
             return out.iterator();
@@ -204,25 +199,21 @@ public final class PredictJob {
             List<Row> out = new ArrayList<>();
             MultiLayerNetwork net = network();
             List<Tuple2<Row, Long>> batch = new ArrayList<>(BATCH);
+            float[] x = new float[BATCH * FashionMnist.PIXELS];
             while (input.hasNext()) {
                 batch.add(input.next());
                 if (batch.size() == BATCH || !input.hasNext()) {
-                    float[] x = new float[batch.size() * FashionMnist.PIXELS];
                     for (int i = 0; i < batch.size(); i++) {
-                        Vector v = (Vector) batch.get(i)._1().get(0);
-                        if (v == null || v.size() != FashionMnist.PIXELS) {
-                            throw new DataException("row " + batch.get(i)._2() + ": 'features' must be a vector of "
-                                    + FashionMnist.PIXELS + " values, got " + (v == null ? "null" : v.size()));
-                        }
-                        FrameShards.dense(v, x, i * FashionMnist.PIXELS);
+                        long index = batch.get(i)._2();
+                        LeanInference.putFeatures(batch.get(i)._1().get(0), () -> "row " + index + ": 'features'", x,
+                                i * FashionMnist.PIXELS);
                     }
-                    INDArray probabilities = LeanInference.output(net, Nd4j.create(x, new long[]{batch.size(),
-                            FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT));
+                    LeanInference.Scores scores = LeanInference.score(net, x, batch.size());
                     for (int i = 0; i < batch.size(); i++) {
                         Row r = batch.get(i)._1();
                         Integer label = r.length() > 1 && !r.isNullAt(1) ? (int) ((Number) r.get(1)).doubleValue()
                                 : null;
-                        out.add(row(batch.get(i)._2(), label, probabilities.getRow(i).toDoubleVector()));
+                        out.add(row(batch.get(i)._2(), label, scores, i));
                     }
                     batch.clear();
                 }
@@ -230,21 +221,18 @@ public final class PredictJob {
             return out.iterator();
         }
 
-        private Row row(long index, Integer label, double[] p) {
-            int best = 0;
-            for (int c = 1; c < p.length; c++) {
-                if (p[c] > p[best]) {
-                    best = c;
-                }
-            }
+        /** The output row of the {@code i}th example of {@code scores}. */
+        private Row row(long index, Integer label, LeanInference.Scores scores, int i) {
+            double[] p = scores.probabilities(i);
             Double[] boxed = new Double[p.length];
             for (int c = 0; c < p.length; c++) {
                 boxed[c] = p[c];
             }
+            int prediction = scores.prediction(i);
             String labelName = label == null || label < 0 || label >= FashionMnist.CLASSES ? null
                     : FashionMnist.CLASS_NAMES.get(label);
-            return RowFactory.create(runId, epoch, index, label, labelName, best, FashionMnist.CLASS_NAMES.get(best),
-                    boxed);
+            return RowFactory.create(runId, epoch, index, label, labelName, prediction,
+                    FashionMnist.CLASS_NAMES.get(prediction), boxed);
         }
     }
 }

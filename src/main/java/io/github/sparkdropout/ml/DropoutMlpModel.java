@@ -3,21 +3,19 @@ package io.github.sparkdropout.ml;
 import io.github.sparkdropout.checkpoint.RunStore;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
-import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.DenseVector;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReadable;
@@ -30,11 +28,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -129,12 +123,7 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
             implements FlatMapFunction<Iterator<Row>, Row>, Serializable {
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
-            TaskContext task = TaskContext.get();
-            // one replica per task (never shared by two tasks at once), set to this model's parameters
-            String key = "model-" + uid + "/" + task.taskAttemptId();
-            MultiLayerNetwork net = ReplicaCache.acquire(key, json.value(), params.value(), 1).net();
-            org.apache.spark.util.TaskCompletionListener evict = done -> ReplicaCache.evict(key);
-            task.addTaskCompletionListener(evict);
+            MultiLayerNetwork net = ReplicaCache.acquire(replicaKey(), json.value(), params.value(), 1).net();
             float[] x = new float[BATCH * FashionMnist.PIXELS];
             List<Row> batch = new ArrayList<>(BATCH);
             return new Iterator<>() { // batch by batch: a partition's output is never all in memory at once
@@ -162,25 +151,24 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
             };
         }
 
+        /**
+         * The replica for this transform (its parameters' broadcast: every model of one estimator has the
+         * estimator's uid) on the executor thread running the task: a thread runs one task at a time, so no two
+         * tasks share a replica, even when two jobs compute the frame at once, and every later task on the thread
+         * reuses it. The frame is lazy and may be computed again at any time, so there is no point after which its
+         * replicas are known to be unused: they are left to the cache's LRU bound.
+         */
+        private String replicaKey() {
+            return "model-" + uid + "-" + params.id() + "/" + Thread.currentThread().getId();
+        }
+
         private List<Row> score(MultiLayerNetwork net, List<Row> batch, float[] x) {
             int n = batch.size();
             for (int i = 0; i < n; i++) {
-                Object v = batch.get(i).get(featuresIndex);
-                if (!(v instanceof Vector vector) || vector.size() != FashionMnist.PIXELS) {
-                    throw new DataException("column '" + featuresCol + "' holds " + (v == null ? "a null"
-                            : "a vector of " + ((Vector) v).size() + " values") + ": the network takes "
-                            + FashionMnist.PIXELS + " values (28 x 28 pixels)");
-                }
-                FrameShards.dense(vector, x, i * FashionMnist.PIXELS);
+                LeanInference.putFeatures(batch.get(i).get(featuresIndex), () -> "column '" + featuresCol + "'", x,
+                        i * FashionMnist.PIXELS);
             }
-            INDArray features = Nd4j.create(java.util.Arrays.copyOf(x, n * FashionMnist.PIXELS),
-                    new long[]{n, FashionMnist.PIXELS}, 'c').castTo(DataType.FLOAT);
-            List<INDArray> activations = net.feedForward(features, false);
-            Layer last = net.getOutputLayer();
-            // both matrices copied out once per batch, not row by row
-            float[][] probabilities = activations.get(activations.size() - 1).toFloatMatrix();
-            float[][] logits = activations.get(activations.size() - 2).mmul(last.getParam("W"))
-                    .addiRowVector(last.getParam("b")).toFloatMatrix();
+            LeanInference.Scores scores = LeanInference.score(net, x, n);
             List<Row> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Row r = batch.get(i);
@@ -190,31 +178,18 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
                 for (; c < r.length(); c++) {
                     values[c] = r.get(c);
                 }
-                double[] p = toDoubles(probabilities[i]);
                 if (raw) {
-                    values[c++] = new DenseVector(toDoubles(logits[i]));
+                    values[c++] = new DenseVector(scores.logits(i));
                 }
                 if (probability) {
-                    values[c++] = new DenseVector(p);
+                    values[c++] = new DenseVector(scores.probabilities(i));
                 }
                 if (prediction) {
-                    int best = 0;
-                    for (int k = 1; k < p.length; k++) {
-                        best = p[k] > p[best] ? k : best;
-                    }
-                    values[c] = (double) best;
+                    values[c] = (double) scores.prediction(i);
                 }
                 out.add(RowFactory.create(values));
             }
             return out;
-        }
-
-        private static double[] toDoubles(float[] f) {
-            double[] d = new double[f.length];
-            for (int i = 0; i < f.length; i++) {
-                d[i] = f[i];
-            }
-            return d;
         }
     }
 

@@ -1,20 +1,32 @@
 package io.github.sparkdropout.model;
 
+import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FrameShards;
+import org.apache.spark.ml.linalg.Vector;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.List;
+import java.util.function.Supplier;
+
 /**
- * Inference (no dropout) of the network {@link LeanSgdStep} implements, giving DL4J's {@code output(x, false)} bit
- * for bit under every OpenBLAS kernel set (tested under each one the CPU runs): each layer makes DL4J's own GEMM
- * call, {@code X W} into a column-major matrix as DL4J's dense layer allocates it (a row-major result is computed
- * as {@code W^T X^T}, a different call whose sums some kernel sets, Haswell's among them, round differently), its
- * bias by a rank-1 GEMM (the one float addition of DL4J's {@code addiRowVector}), then the layer's own activation
- * function, as DL4J calls it. What it leaves out is DL4J's inference machinery (workspaces, a Java op per call, its
- * bias broadcast). Any other network, and input that is not a float matrix, goes through DL4J's {@code output}.
+ * The one scorer: a trained network's {@link Scores} (logits, class probabilities and predicted class) for a batch of
+ * examples, in inference mode (no dropout), and the check every row's features pass first ({@link #putFeatures}).
+ * The Spark ML model's {@code transform}, {@code predict} and the test evaluation all score through it.
+ *
+ * <p>For the network {@link LeanSgdStep} implements it gives DL4J's {@code output(x, false)} bit for bit under every
+ * OpenBLAS kernel set (tested under each one the CPU runs): each layer makes DL4J's own GEMM call, {@code X W} into
+ * a column-major matrix as DL4J's dense layer allocates it (a row-major result is computed as {@code W^T X^T}, a
+ * different call whose sums some kernel sets, Haswell's among them, round differently), its bias by a rank-1 GEMM
+ * (the one float addition of DL4J's {@code addiRowVector}), then the layer's own activation function, as DL4J calls
+ * it. What it leaves out is DL4J's inference machinery (workspaces, a Java op per call, its bias broadcast). Any
+ * other network, and input that is not a float matrix, goes through DL4J's own forward pass.
  */
 public final class LeanInference {
     private LeanInference() {
@@ -22,20 +34,39 @@ public final class LeanInference {
 
     /** {@code net}'s class probabilities for the rows of {@code x}, as {@code net.output(x, false)} gives them. */
     public static INDArray output(MultiLayerNetwork net, INDArray x) {
+        return score(net, x).probabilities();
+    }
+
+    /** {@code net}'s scores for the first {@code rows} examples in {@code x}: 784 float32 values each, in order. */
+    public static Scores score(MultiLayerNetwork net, float[] x, int rows) {
+        // straight into the native buffer, as the shards are built (no trimmed copy of the batch first)
+        INDArray features = Nd4j.createUninitialized(DataType.FLOAT, rows, FashionMnist.PIXELS);
+        features.data().asNioFloat().put(0, x, 0, rows * FashionMnist.PIXELS);
+        Nd4j.getAffinityManager().tagLocation(features, AffinityManager.Location.HOST);
+        return score(net, features);
+    }
+
+    /** {@code net}'s scores for the rows of {@code x}. */
+    public static Scores score(MultiLayerNetwork net, INDArray x) {
         if (x.rank() != 2 || x.dataType() != DataType.FLOAT || x.size(0) == 0
                 || !LeanSgdStep.differences(net).isEmpty()) {
-            return net.output(x, false);
+            return dl4j(net, x);
         }
         long n = x.size(0);
+        int last = net.getnLayers() - 1;
         INDArray ones = Nd4j.ones(DataType.FLOAT, 1, n);
         INDArray in = x;
-        for (int i = 0; i < net.getnLayers(); i++) {
+        float[] logits = null;
+        for (int i = 0; i <= last; i++) {
             Layer layer = net.getLayer(i);
             INDArray w = layer.getParam("W");
             INDArray b = layer.getParam("b");
             INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[]{n, w.size(1)}, 'f'); // as DL4J's
             HostBlas.gemm(in, w, z, false, false, 1.0, 0.0);
             HostBlas.gemm(ones, LeanSgdStep.row(b), z, true, false, 1.0, 1.0);
+            if (i == last) {
+                logits = rowMajor(z); // read before the activation: DL4J's softmax overwrites z in place
+            }
             INDArray activated = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(z, false);
             if (in != x && in != activated && in.closeable()) {
                 in.close(); // the previous layer's activations: 5 MB a layer for 5,000 examples, freed now
@@ -43,6 +74,108 @@ public final class LeanInference {
             in = activated;
         }
         ones.close();
-        return in;
+        return new Scores(in, logits);
+    }
+
+    /**
+     * DL4J's forward pass (its last activations are {@code output(x, false)}'s), for what the lean one does not
+     * take. DL4J keeps no output layer's pre-activation, so the logits are that layer's {@code z} computed again
+     * from its input, as DL4J's dense output layer computes it.
+     */
+    private static Scores dl4j(MultiLayerNetwork net, INDArray x) {
+        List<INDArray> activations = net.feedForward(x, false);
+        INDArray probabilities = activations.get(activations.size() - 1);
+        Layer output = net.getOutputLayer();
+        INDArray w = output.getParam("W");
+        INDArray b = output.getParam("b");
+        float[] logits = w == null || b == null ? null
+                : rowMajor(activations.get(activations.size() - 2).mmul(w).addiRowVector(b));
+        return new Scores(probabilities, logits);
+    }
+
+    /**
+     * One row's features, checked, as float32 into {@code x} from {@code offset}: what every scorer of Spark rows
+     * takes (a vector, dense or sparse, of 784 values). Anything else is a {@link DataException} that starts with
+     * {@code where} (the value's name for the user, e.g. "column 'features'"; made only for the error).
+     */
+    public static void putFeatures(Object value, Supplier<String> where, float[] x, int offset) {
+        if (!(value instanceof Vector vector) || vector.size() != FashionMnist.PIXELS) {
+            throw new DataException(where.get() + " must be a vector of " + FashionMnist.PIXELS + " values, got "
+                    + (value instanceof Vector other ? other.size() : value == null ? "null"
+                    : "a " + value.getClass().getSimpleName()));
+        }
+        FrameShards.dense(vector, x, offset);
+    }
+
+    /** {@code m} as float32 values, row after row (whatever its layout). */
+    private static float[] rowMajor(INDArray m) {
+        return m.dup('c').data().asFloat();
+    }
+
+    /** A batch's scores, row by row: the output layer's logits, the class probabilities and the predicted class. */
+    public static final class Scores {
+        private final INDArray probabilities;
+        private final int rows;
+        private final int classes;
+        private final float[] logitValues; // row after row; null where the network's output layer has no weights
+        private final float[] probabilityValues;
+        private final int[] predictions;
+
+        private Scores(INDArray probabilities, float[] logits) {
+            this.probabilities = probabilities;
+            this.rows = (int) probabilities.size(0);
+            this.classes = (int) probabilities.size(1);
+            this.logitValues = logits;
+            this.probabilityValues = rowMajor(probabilities);
+            this.predictions = new int[rows];
+            // over the probabilities, as ND4J's Evaluation counts predictions: predict's accuracy is evaluate's even
+            // where two classes' probabilities round to the same float (the first of them wins in both)
+            for (int i = 0; i < rows; i++) {
+                int o = i * classes;
+                int best = 0;
+                for (int c = 1; c < classes; c++) {
+                    if (probabilityValues[o + c] > probabilityValues[o + best]) {
+                        best = c;
+                    }
+                }
+                predictions[i] = best;
+            }
+        }
+
+        public int rows() {
+            return rows;
+        }
+
+        /** All rows' class probabilities [rows, classes], as {@code net.output(x, false)} gives them. */
+        public INDArray probabilities() {
+            return probabilities;
+        }
+
+        /** Row {@code i}'s class probabilities. */
+        public double[] probabilities(int i) {
+            return doubles(probabilityValues, i);
+        }
+
+        /** Row {@code i}'s logits: the output layer's values before its activation (softmax). */
+        public double[] logits(int i) {
+            if (logitValues == null) {
+                throw new UnsupportedOperationException("the network's output layer has no weights and bias to take"
+                        + " logits from");
+            }
+            return doubles(logitValues, i);
+        }
+
+        /** Row {@code i}'s predicted class: the most probable one. */
+        public int prediction(int i) {
+            return predictions[i];
+        }
+
+        private double[] doubles(float[] values, int i) {
+            double[] d = new double[classes];
+            for (int c = 0; c < classes; c++) {
+                d[c] = values[i * classes + c];
+            }
+            return d;
+        }
     }
 }

@@ -1,6 +1,8 @@
 package io.github.sparkdropout.model;
 
 import io.github.sparkdropout.KernelSensitive;
+import io.github.sparkdropout.data.DataException;
+import org.apache.spark.ml.linalg.Vectors;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -14,9 +16,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The lean inference must give DL4J's own output bit for bit, on a fresh and on a trained network. */
+/**
+ * The lean inference must give DL4J's own output bit for bit, on a fresh and on a trained network, and its scores
+ * DL4J's logits and prediction.
+ */
 @KernelSensitive
 class LeanInferenceTest {
     private static void sameBits(INDArray want, INDArray got) {
@@ -46,6 +54,87 @@ class LeanInferenceTest {
         sameBits(net.output(x, false), LeanInference.output(net, x));
         INDArray one = x.getRow(7, true).dup();
         sameBits(net.output(one, false), LeanInference.output(net, one));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void scoresAreDl4jsLogitsProbabilitiesAndPrediction(Variant variant) {
+        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, 0.2, 0.5, 24);
+        Nd4j.getRandom().setSeed(25);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 300, 784);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 300, 10);
+        for (int i = 0; i < 300; i++) {
+            y.putScalar(i, (i * 3) % 10, 1f);
+        }
+        MinibatchStep step = MinibatchStep.of(StepKind.LEAN, net);
+        for (int i = 0; i < 20; i++) { // trained weights: logits far apart, predictions that differ by row
+            step.step(net, x, y);
+        }
+        LeanInference.Scores scores = LeanInference.score(net, x);
+        sameBits(net.output(x, false), scores.probabilities());
+        agreesWithDl4j(net, x, scores);
+        // the batch as the Spark scorers hand it over: float32 pixels row after row, more room than rows
+        float[] pixels = java.util.Arrays.copyOf(x.dup('c').data().asFloat(), 400 * 784);
+        LeanInference.Scores fromPixels = LeanInference.score(net, pixels, 300);
+        sameBits(scores.probabilities(), fromPixels.probabilities());
+        for (int i = 0; i < 300; i++) {
+            assertArrayEquals(scores.logits(i), fromPixels.logits(i));
+        }
+    }
+
+    @Test
+    void anotherNetworksScoresComeFromDl4j() {
+        MultiLayerNetwork other = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5).list()
+                .layer(new DenseLayer.Builder().nIn(784).nOut(32).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(32).nOut(10)
+                        .activation(Activation.SOFTMAX).build())
+                .build());
+        other.init();
+        Nd4j.getRandom().setSeed(26);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 50, 784);
+        LeanInference.Scores scores = LeanInference.score(other, x);
+        sameBits(other.output(x, false), scores.probabilities());
+        agreesWithDl4j(other, x, scores);
+    }
+
+    /**
+     * The logits are DL4J's output layer's input times its weights plus its bias (to float rounding: a GEMM of
+     * another shape), their softmax is the probabilities, and the prediction is DL4J's {@code predict}.
+     */
+    private static void agreesWithDl4j(MultiLayerNetwork net, INDArray x, LeanInference.Scores scores) {
+        java.util.List<INDArray> activations = net.feedForward(x, false);
+        org.deeplearning4j.nn.api.Layer last = net.getOutputLayer();
+        float[][] z = activations.get(activations.size() - 2).mmul(last.getParam("W"))
+                .addiRowVector(last.getParam("b")).toFloatMatrix();
+        int[] predicted = net.predict(x);
+        assertEquals(x.size(0), scores.rows());
+        java.util.Set<Integer> classes = new java.util.HashSet<>();
+        for (int i = 0; i < scores.rows(); i++) {
+            double[] logits = scores.logits(i);
+            double[] p = scores.probabilities(i);
+            double max = java.util.Arrays.stream(logits).max().orElseThrow();
+            double sum = java.util.Arrays.stream(logits).map(l -> Math.exp(l - max)).sum();
+            for (int c = 0; c < 10; c++) {
+                assertEquals(z[i][c], logits[c], 1e-5 * Math.max(1, Math.abs(z[i][c])), "logit " + c + " of " + i);
+                assertEquals(Math.exp(logits[c] - max) / sum, p[c], 1e-6, "softmax " + c + " of " + i);
+            }
+            assertEquals(predicted[i], scores.prediction(i), "row " + i);
+            classes.add(scores.prediction(i));
+        }
+        assertTrue(classes.size() > 1, "the rows are not all predicted one class: " + classes);
+    }
+
+    @Test
+    void featuresAreAVectorOf784Values() {
+        float[] x = new float[2 * 784];
+        LeanInference.putFeatures(Vectors.sparse(784, new int[]{3}, new double[]{0.5}), () -> "row 0", x, 784);
+        assertEquals(0.5f, x[784 + 3]);
+        assertEquals(0f, x[784]);
+        assertEquals("row 7: 'features' must be a vector of 784 values, got 783", assertThrows(DataException.class,
+                () -> LeanInference.putFeatures(Vectors.dense(new double[783]), () -> "row 7: 'features'", x, 0))
+                .getMessage());
+        assertEquals("column 'pixels' must be a vector of 784 values, got null", assertThrows(DataException.class,
+                () -> LeanInference.putFeatures(null, () -> "column 'pixels'", x, 0)).getMessage());
     }
 
     @Test
