@@ -113,6 +113,20 @@ public final class LeanInference {
     }
 
     /** A batch's scores, row by row: the output layer's logits, the class probabilities and the predicted class. */
+    /**
+     * The index of the largest of {@code values[offset .. offset + length)} relative to {@code offset}: the first
+     * of equals, as ND4J's argmax and Evaluation take it. The one argmax over class scores of the project.
+     */
+    public static int argmax(float[] values, int offset, int length) {
+        int best = 0;
+        for (int c = 1; c < length; c++) {
+            if (values[offset + c] > values[offset + best]) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
     public static final class Scores {
         private final INDArray probabilities;
         private final int rows;
@@ -131,14 +145,7 @@ public final class LeanInference {
             // over the probabilities, as ND4J's Evaluation counts predictions: predict's accuracy is evaluate's even
             // where two classes' probabilities round to the same float (the first of them wins in both)
             for (int i = 0; i < rows; i++) {
-                int o = i * classes;
-                int best = 0;
-                for (int c = 1; c < classes; c++) {
-                    if (probabilityValues[o + c] > probabilityValues[o + best]) {
-                        best = c;
-                    }
-                }
-                predictions[i] = best;
+                predictions[i] = argmax(probabilityValues, i * classes, classes);
             }
         }
 

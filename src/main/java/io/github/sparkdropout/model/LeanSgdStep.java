@@ -282,18 +282,9 @@ public final class LeanSgdStep implements MinibatchStep {
         long correct = 0;
         for (int i = 0; i < n; i++) {
             int o = i * classes;
-            int best = 0;
-            int label = 0;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int c = 0; c < classes; c++) {
-                if (s.logits[o + c] > max) {
-                    max = s.logits[o + c];
-                    best = c;
-                }
-                if (s.labels[o + c] > s.labels[o + label]) {
-                    label = c;
-                }
-            }
+            int best = LeanInference.argmax(s.logits, o, classes);
+            int label = LeanInference.argmax(s.labels, o, classes); // one-hot
+            float max = s.logits[o + best];
             double sum = 0;
             for (int c = 0; c < classes; c++) {
                 s.exps[c] = Math.exp(s.logits[o + c] - max); // once a logit: exp and log are the loop's cost
