@@ -1,6 +1,6 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,14 +36,14 @@ final class Args {
                 value = "true";
             } else {
                 if (i + 1 >= argv.length) {
-                    throw new ConfigException("option --" + name + " needs a value");
+                    throw new UsageException("option --" + name + " needs a value");
                 }
                 value = argv[++i];
             }
             if (multi.contains(name)) {
                 a.repeated.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
             } else if (a.options.put(name, value) != null) {
-                throw new ConfigException("option --" + name + " given twice");
+                throw new UsageException("option --" + name + " given twice");
             }
         }
         return a;

@@ -1,6 +1,6 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.model.InvertedDropout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,11 +25,11 @@ final class DropoutDemo {
             try {
                 seed = Long.parseLong(args.options.remove("seed"));
             } catch (NumberFormatException e) {
-                throw new ConfigException("--seed must be an integer");
+                throw new UsageException("--seed must be an integer");
             }
         }
         if (!args.options.isEmpty() || !args.positional.isEmpty()) {
-            throw new ConfigException("dropout-demo takes only --seed N");
+            throw new UsageException("dropout-demo takes only --seed N");
         }
         System.out.print(demo(seed));
         return 0;

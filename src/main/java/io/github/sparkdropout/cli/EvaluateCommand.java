@@ -1,7 +1,7 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.config.ConfigException;
-import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.job.EvaluateJob;
@@ -23,11 +23,11 @@ final class EvaluateCommand {
         Args args = Args.parse(argv, Set.of(), Set.of());
         String runId = required(args, TrainConfig.RUN_ID);
         Integer epoch = args.options.containsKey("epoch")
-                ? Param.intParam("epoch", "", 1).parse(args.options.remove("epoch")) : null;
+                ? Setting.intSetting("epoch", "", 1).parse(args.options.remove("epoch")) : null;
         String metrics = args.options.getOrDefault("metrics", TrainConfig.defaults().get(TrainConfig.METRICS.name()));
         args.options.remove("metrics");
         Map<String, String> overrides = new HashMap<>();
-        for (Param<?> p : new Param<?>[]{TrainConfig.DATA, TrainConfig.TEST_LIMIT}) {
+        for (Setting<?> p : new Setting<?>[]{TrainConfig.DATA, TrainConfig.TEST_LIMIT}) {
             String v = args.options.remove(p.name());
             if (v != null) {
                 p.parse(v);
@@ -35,7 +35,7 @@ final class EvaluateCommand {
             }
         }
         if (!args.options.isEmpty() || !args.positional.isEmpty()) {
-            throw new ConfigException("evaluate takes --run-id, --epoch, --metrics, --data and --test-limit");
+            throw new UsageException("evaluate takes --run-id, --epoch, --metrics, --data and --test-limit");
         }
         SparkSession spark = SparkSessions.get("dropout-mlp evaluate");
         try {
@@ -58,10 +58,10 @@ final class EvaluateCommand {
     }
 
     /** The value of a required option, validated as {@code p} is. */
-    static String required(Args args, Param<?> p) {
+    static String required(Args args, Setting<?> p) {
         String v = args.options.remove(p.name());
         if (v == null || v.isEmpty()) {
-            throw new ConfigException("--" + p.name() + " is required");
+            throw new UsageException("--" + p.name() + " is required");
         }
         p.parse(v);
         return v;

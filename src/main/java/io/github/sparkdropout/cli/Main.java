@@ -1,6 +1,6 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.job.JobFailure;
 import io.github.sparkdropout.model.Nd4jBackends;
@@ -90,10 +90,10 @@ public final class Main {
                 case "dropout-demo":
                     return new Outcome(DropoutDemo.run(rest), null);
                 default:
-                    throw new ConfigException("unknown command '" + argv[0] + "' (commands: train, sql, plot,"
+                    throw new UsageException("unknown command '" + argv[0] + "' (commands: train, sql, plot,"
                             + " evaluate, predict, dropout-demo)");
             }
-        } catch (ConfigException | DataException e) {
+        } catch (UsageException | DataException e) {
             System.err.println("error: " + e.getMessage());
             return new Outcome(2, e.getMessage());
         } catch (Exception | Error e) { // not the user's input (Spark's own are checked, undeclared): one line here

@@ -1,7 +1,7 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.config.ConfigException;
-import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.job.PredictJob;
 import org.apache.spark.sql.SparkSession;
@@ -13,9 +13,9 @@ import java.util.Set;
  * [--metrics DIR]}: scores images with a saved run's network and writes the predictions as Parquet.
  */
 final class PredictCommand {
-    private static final Param<String> OUT = Param.stringParam("out", "where the predictions go", ".+",
+    private static final Setting<String> OUT = Setting.stringSetting("out", "where the predictions go", ".+",
             "a path or URI");
-    private static final Param<String> SPLIT = Param.stringParam("split", "which IDX files", "test|train",
+    private static final Setting<String> SPLIT = Setting.stringSetting("split", "which IDX files", "test|train",
             "test or train");
 
     private PredictCommand() {
@@ -27,13 +27,13 @@ final class PredictCommand {
         String data = EvaluateCommand.required(args, TrainConfig.DATA);
         String out = EvaluateCommand.required(args, OUT);
         Integer epoch = args.options.containsKey("epoch")
-                ? Param.intParam("epoch", "", 1).parse(args.options.remove("epoch")) : null;
+                ? Setting.intSetting("epoch", "", 1).parse(args.options.remove("epoch")) : null;
         String split = SPLIT.parse(args.options.getOrDefault("split", "test"));
-        int limit = Param.intParam("limit", "", 0).parse(args.options.getOrDefault("limit", "0"));
+        int limit = Setting.intSetting("limit", "", 0).parse(args.options.getOrDefault("limit", "0"));
         String metrics = args.options.getOrDefault("metrics", TrainConfig.defaults().get(TrainConfig.METRICS.name()));
         args.options.keySet().removeAll(Set.of("split", "limit", "metrics"));
         if (!args.options.isEmpty() || !args.positional.isEmpty()) {
-            throw new ConfigException("predict takes --run-id, --data, --out, --epoch, --split, --limit and --metrics");
+            throw new UsageException("predict takes --run-id, --data, --out, --epoch, --split, --limit and --metrics");
         }
         SparkSession spark = SparkSessions.get("dropout-mlp predict");
         try {

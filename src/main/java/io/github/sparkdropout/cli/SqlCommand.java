@@ -1,6 +1,6 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.metrics.MetricsTable;
 import org.apache.spark.sql.AnalysisException;
@@ -24,7 +24,7 @@ final class SqlCommand {
     static int run(String[] argv) {
         Args args = Args.parse(argv, Set.of(), Set.of());
         if (args.positional.size() != 1) {
-            throw new ConfigException("sql takes exactly one query, e.g. ./submit.sh sql \"SELECT * FROM metrics\"");
+            throw new UsageException("sql takes exactly one query, e.g. ./submit.sh sql \"SELECT * FROM metrics\"");
         }
         String location = args.options.remove("metrics");
         if (location == null) {
@@ -33,10 +33,10 @@ final class SqlCommand {
         String format = args.options.getOrDefault("format", "table");
         args.options.remove("format");
         if (!Set.of("table", "csv", "json").contains(format)) {
-            throw new ConfigException("--format " + format + " is not valid: expected table, csv or json");
+            throw new UsageException("--format " + format + " is not valid: expected table, csv or json");
         }
         if (!args.options.isEmpty()) {
-            throw new ConfigException("unknown option --" + args.options.keySet().iterator().next()
+            throw new UsageException("unknown option --" + args.options.keySet().iterator().next()
                     + " for sql (options: --metrics, --format)");
         }
         SparkSession spark = SparkSessions.get("dropout-mlp sql");
@@ -55,7 +55,7 @@ final class SqlCommand {
         table.read(MetricsTable.EPOCHS).createOrReplaceTempView("metrics");
         try {
             table.read(MetricsTable.CLASSES).createOrReplaceTempView("class_metrics");
-        } catch (ConfigException noClassRows) {
+        } catch (UsageException noClassRows) {
             // only epoch rows so far: class_metrics stays undefined
         }
         table.readPredictions().ifPresent(p -> p.createOrReplaceTempView("predictions"));
@@ -64,7 +64,7 @@ final class SqlCommand {
         } catch (Exception e) { // Scala throws AnalysisException (checked in Java) undeclared
             if (e instanceof AnalysisException) {
                 String firstLine = e.getMessage().strip().lines().findFirst().orElse(e.getClass().getSimpleName());
-                throw new ConfigException("query rejected: " + firstLine);
+                throw new UsageException("query rejected: " + firstLine);
             }
             throw e;
         }

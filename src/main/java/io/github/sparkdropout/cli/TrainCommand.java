@@ -1,7 +1,7 @@
 package io.github.sparkdropout.cli;
 
-import io.github.sparkdropout.config.ConfigException;
-import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.ReadAhead;
 import io.github.sparkdropout.job.TrainJob;
@@ -22,13 +22,13 @@ final class TrainCommand {
             return 0;
         }
         if (!args.positional.isEmpty()) {
-            throw new ConfigException("train takes no positional argument: '" + args.positional.get(0) + "'");
+            throw new UsageException("train takes no positional argument: '" + args.positional.get(0) + "'");
         }
         String resume = args.options.remove("resume");
         if (resume != null) {
             TrainConfig.RUN_ID.parse(resume);
             if (args.options.containsKey(TrainConfig.RUN_ID.name())) {
-                throw new ConfigException("--resume names the run: leave out --run-id");
+                throw new UsageException("--resume names the run: leave out --run-id");
             }
             TrainConfig.of(args.options); // bad flags fail here, before Spark starts
             SparkSession spark = SparkSessions.get("dropout-mlp train --resume " + resume);
@@ -62,7 +62,7 @@ final class TrainCommand {
                 + "Defaults from conf/train.properties. --resume continues a run from its last checkpoint with"
                 + " its own settings.\n\n");
         Map<String, String> defaults = TrainConfig.defaults();
-        for (Param<?> p : TrainConfig.PARAMS) {
+        for (Setting<?> p : TrainConfig.SETTINGS) {
             sb.append(String.format("  --%-20s %s%n  %-22s (%s; default: %s)%n", p.name(), p.description(), "",
                     p.rule(), defaults.get(p.name()).isEmpty() ? "none" : defaults.get(p.name())));
         }

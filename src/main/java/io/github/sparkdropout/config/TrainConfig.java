@@ -20,66 +20,66 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The whole configuration of a training run: typed, immutable, validated once. Every setting is a {@link Param}
+ * The whole configuration of a training run: typed, immutable, validated once. Every setting is a {@link Setting}
  * declared below, with its default in {@code conf/train.properties} (packaged as {@code /train.properties});
  * command-line flags override. Adding a setting is one declaration here and its default there: the help, the
- * run's description and the metrics table's configuration columns are all generated from {@link #PARAMS}.
+ * run's description and the metrics table's configuration columns are all generated from {@link #SETTINGS}.
  */
 public final class TrainConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    public static final Param<Variant> VARIANT = Param.enumParam("variant",
+    public static final Setting<Variant> VARIANT = Setting.enumSetting("variant",
             "scratch: our dropout layer + PyTorch-default init; concise: DL4J's dropout + N(0, 0.01) weights",
             Variant.class);
-    public static final Param<Integer> EPOCHS = Param.intParam("epochs", "passes over the training set", 1);
-    public static final Param<Integer> WORKERS = Param.intOrAuto("workers",
+    public static final Setting<Integer> EPOCHS = Setting.intSetting("epochs", "passes over the training set", 1);
+    public static final Setting<Integer> WORKERS = Setting.intOrAuto("workers",
             "model replicas trained in parallel (one Spark partition each); auto = Spark's default parallelism", 1);
-    public static final Param<Integer> BATCH_SIZE = Param.intParam("batch-size",
+    public static final Setting<Integer> BATCH_SIZE = Setting.intSetting("batch-size",
             "global minibatch; each worker takes batch-size / workers examples per step", 1);
-    public static final Param<Integer> AVERAGING_FREQUENCY = Param.intParam("averaging-frequency",
+    public static final Setting<Integer> AVERAGING_FREQUENCY = Setting.intSetting("averaging-frequency",
             "minibatch steps each worker takes between two parameter averagings", 1);
-    public static final Param<Double> LR = Param.doubleParam("lr", "SGD learning rate", 0, 100, false);
-    public static final Param<Double> DROPOUT1 = Param.doubleParam("dropout1",
+    public static final Setting<Double> LR = Setting.doubleSetting("lr", "SGD learning rate", 0, 100, false);
+    public static final Setting<Double> DROPOUT1 = Setting.doubleSetting("dropout1",
             "probability of dropping an activation of hidden layer 1 (training only)", 0, 1, true);
-    public static final Param<Double> DROPOUT2 = Param.doubleParam("dropout2",
+    public static final Setting<Double> DROPOUT2 = Setting.doubleSetting("dropout2",
             "probability of dropping an activation of hidden layer 2 (training only)", 0, 1, true);
-    public static final Param<Long> SEED = Param.longParam("seed", "seed of initialisation, shuffling and masks");
-    public static final Param<TrainingMasterKind> TRAINING_MASTER = Param.enumParam("training-master",
+    public static final Setting<Long> SEED = Setting.longSetting("seed", "seed of initialisation, shuffling and masks");
+    public static final Setting<TrainingMasterKind> TRAINING_MASTER = Setting.enumSetting("training-master",
             "resident: ours, data and replicas stay in the executors; stock: DL4J's ParameterAveragingTrainingMaster",
             TrainingMasterKind.class);
-    public static final Param<StepKind> STEP = Param.enumParam("step",
+    public static final Setting<StepKind> STEP = Setting.enumSetting("step",
             "worker SGD step (resident master): lean = ND4J ops on the net's parameters; dl4j = MultiLayerNetwork.fit",
             StepKind.class);
-    public static final Param<AveragingSync> AVERAGING_SYNC = Param.enumParam("averaging-sync",
+    public static final Setting<AveragingSync> AVERAGING_SYNC = Setting.enumSetting("averaging-sync",
             "how replicas meet to average (resident master): barrier = one Spark barrier stage per epoch, averaged"
                     + " by the driver over Spark RPC; jobs = one Spark job per round, averaged on the driver; auto ="
                     + " barrier when every worker gets a task slot at once and dynamic allocation is off",
             AveragingSync.class);
-    public static final Param<Integer> THREADS_PER_WORKER = Param.intOrAuto("threads-per-worker",
+    public static final Setting<Integer> THREADS_PER_WORKER = Setting.intOrAuto("threads-per-worker",
             "native (BLAS/OpenMP) threads each worker's task uses (resident master); auto = the executor's cores /"
                     + " its concurrent tasks", 1);
-    public static final Param<String> DATA = Param.stringParam("data",
+    public static final Setting<String> DATA = Setting.stringSetting("data",
             "directory or Hadoop URI holding the four Fashion-MNIST IDX .gz files", ".+", "a path or URI")
             .recordedAs("data_source");
-    public static final Param<String> METRICS = Param.stringParam("metrics",
+    public static final Setting<String> METRICS = Setting.stringSetting("metrics",
             "directory or Hadoop URI of the metrics tables (epochs/ and classes/ Parquet)", ".+", "a path or URI")
             .notRecorded();
-    public static final Param<String> RUN_ID = Param.stringParam("run-id",
+    public static final Setting<String> RUN_ID = Setting.stringSetting("run-id",
             "name of this run in the metrics table (empty: generated)", "([A-Za-z0-9][A-Za-z0-9._-]{0,99})?",
             "a letter or digit, then letters, digits, '.', '_' or '-' (at most 100)") // a folder name too: no '..'
             .notRecorded(); // the table's key column
-    public static final Param<Integer> TRAIN_LIMIT = Param.intParam("train-limit",
+    public static final Setting<Integer> TRAIN_LIMIT = Setting.intSetting("train-limit",
             "use only the first N training examples (0: all)", 0);
-    public static final Param<Integer> TEST_LIMIT = Param.intParam("test-limit",
+    public static final Setting<Integer> TEST_LIMIT = Setting.intSetting("test-limit",
             "use only the first N test examples (0: all)", 0);
 
     /** Every setting, in the order --help lists them and the metrics table records them. */
-    public static final List<Param<?>> PARAMS = List.of(VARIANT, EPOCHS, WORKERS, BATCH_SIZE, AVERAGING_FREQUENCY,
+    public static final List<Setting<?>> SETTINGS = List.of(VARIANT, EPOCHS, WORKERS, BATCH_SIZE, AVERAGING_FREQUENCY,
             LR, DROPOUT1, DROPOUT2, SEED, TRAINING_MASTER, STEP, AVERAGING_SYNC, THREADS_PER_WORKER, DATA, METRICS,
             RUN_ID, TRAIN_LIMIT, TEST_LIMIT);
 
     /** Settings that mean something for our resident master only (DL4J's stock master has its own step and threads). */
-    private static final Set<Param<?>> RESIDENT_ONLY = Set.of(STEP, THREADS_PER_WORKER);
+    private static final Set<Setting<?>> RESIDENT_ONLY = Set.of(STEP, THREADS_PER_WORKER);
 
     private final Map<String, Object> values; // by param name, parsed and validated
 
@@ -99,12 +99,12 @@ public final class TrainConfig implements Serializable {
         Map<String, String> raw = new LinkedHashMap<>(base);
         for (Map.Entry<String, String> e : given.entrySet()) {
             if (!raw.containsKey(e.getKey())) {
-                throw new ConfigException("unknown option --" + e.getKey());
+                throw new UsageException("unknown option --" + e.getKey());
             }
             raw.put(e.getKey(), e.getValue());
         }
         Map<String, Object> values = new LinkedHashMap<>();
-        for (Param<?> p : PARAMS) {
+        for (Setting<?> p : SETTINGS) {
             values.put(p.name(), p.parse(raw.get(p.name())));
         }
         TrainConfig c = new TrainConfig(values);
@@ -113,7 +113,7 @@ public final class TrainConfig implements Serializable {
     }
 
     /** Settings a resumed run may change: how long it trains, where its tables and data are, how replicas meet. */
-    private static final Set<Param<?>> RESUMABLE = Set.of(EPOCHS, METRICS, DATA, AVERAGING_SYNC);
+    private static final Set<Setting<?>> RESUMABLE = Set.of(EPOCHS, METRICS, DATA, AVERAGING_SYNC);
 
     /**
      * The configuration of a resumed run: its recorded settings ({@link #toFlags} of the run's resolved config),
@@ -128,10 +128,10 @@ public final class TrainConfig implements Serializable {
         base.put(AVERAGING_SYNC.name(), AveragingSync.AUTO.name().toLowerCase(java.util.Locale.ROOT));
         TrainConfig run = build(base, Map.of());
         for (Map.Entry<String, String> e : given.entrySet()) {
-            Param<?> p = PARAMS.stream().filter(q -> q.name().equals(e.getKey())).findFirst()
-                    .orElseThrow(() -> new ConfigException("unknown option --" + e.getKey()));
+            Setting<?> p = SETTINGS.stream().filter(q -> q.name().equals(e.getKey())).findFirst()
+                    .orElseThrow(() -> new UsageException("unknown option --" + e.getKey()));
             if (!RESUMABLE.contains(p) && !p.parse(e.getValue()).equals(run.values.get(p.name()))) {
-                throw new ConfigException("--" + p.name() + " " + e.getValue() + " differs from run '" + run.runId()
+                throw new UsageException("--" + p.name() + " " + e.getValue() + " differs from run '" + run.runId()
                         + "' (" + p.format(run.values.get(p.name())) + "): a resumed run keeps the settings its result"
                         + " depends on; only --epochs, --metrics, --data and --averaging-sync may change");
             }
@@ -148,7 +148,7 @@ public final class TrainConfig implements Serializable {
     /** Every setting as the flag that gives it (resolved values, so a run can be rebuilt exactly). */
     public Map<String, String> toFlags() {
         Map<String, String> out = new LinkedHashMap<>();
-        for (Param<?> p : PARAMS) {
+        for (Setting<?> p : SETTINGS) {
             out.put(p.name(), p.format(values.get(p.name())));
         }
         return out;
@@ -157,18 +157,18 @@ public final class TrainConfig implements Serializable {
     private void check(Set<String> given) {
         if (variant() == Variant.CONCISE && (dropout1() == 1.0 || dropout2() == 1.0)) {
             // DL4J's Dropout takes a retain probability and rejects 0 (= dropping everything).
-            throw new ConfigException("--variant concise cannot drop every activation (dropout 1.0): DL4J's Dropout"
+            throw new UsageException("--variant concise cannot drop every activation (dropout 1.0): DL4J's Dropout"
                     + " needs a retain probability > 0; use --variant scratch or a dropout below 1");
         }
         if (trainingMaster() == TrainingMasterKind.STOCK) {
-            for (Param<?> p : RESIDENT_ONLY) {
+            for (Setting<?> p : RESIDENT_ONLY) {
                 if (given.contains(p.name())) {
-                    throw new ConfigException("--" + p.name() + " applies to --training-master resident only (DL4J's"
+                    throw new UsageException("--" + p.name() + " applies to --training-master resident only (DL4J's"
                             + " stock master steps with MultiLayerNetwork.fit and its own threads)");
                 }
             }
             if (averagingSync() == AveragingSync.BARRIER) {
-                throw new ConfigException("--averaging-sync barrier needs --training-master resident (DL4J's stock"
+                throw new UsageException("--averaging-sync barrier needs --training-master resident (DL4J's stock"
                         + " master runs one Spark job per averaging round)");
             }
         }
@@ -179,18 +179,18 @@ public final class TrainConfig implements Serializable {
 
     private void checkBatchSplit(int w) {
         if (batchSize() % w != 0) {
-            throw new ConfigException("--batch-size " + batchSize() + " does not split evenly over " + w
+            throw new UsageException("--batch-size " + batchSize() + " does not split evenly over " + w
                     + " workers: choose a batch size divisible by the worker count");
         }
     }
 
-    private TrainConfig with(Map<Param<?>, Object> changes) {
+    private TrainConfig with(Map<Setting<?>, Object> changes) {
         Map<String, Object> v = new LinkedHashMap<>(values);
         changes.forEach((p, value) -> v.put(p.name(), value));
         return new TrainConfig(v);
     }
 
-    /** The packaged defaults (conf/train.properties), one per {@link #PARAMS} entry. */
+    /** The packaged defaults (conf/train.properties), one per {@link #SETTINGS} entry. */
     public static Map<String, String> defaults() {
         Properties p = new Properties();
         try (InputStream in = TrainConfig.class.getResourceAsStream("/train.properties")) {
@@ -202,7 +202,7 @@ public final class TrainConfig implements Serializable {
             throw new IllegalStateException("cannot read train.properties", e);
         }
         Map<String, String> values = new LinkedHashMap<>();
-        for (Param<?> param : PARAMS) {
+        for (Setting<?> param : SETTINGS) {
             String v = p.getProperty(param.name());
             if (v == null) {
                 throw new IllegalStateException("conf/train.properties has no default for " + param.name());
@@ -224,7 +224,7 @@ public final class TrainConfig implements Serializable {
         boolean resident = trainingMaster() == TrainingMasterKind.RESIDENT;
         int t = !resident ? 0 : threadsPerWorker() > 0 ? threadsPerWorker()
                 : Math.max(1, deployment.coresPerExecutor() / Math.max(1, Math.min(w, deployment.slotsPerExecutor())));
-        Map<Param<?>, Object> changes = new HashMap<>();
+        Map<Setting<?>, Object> changes = new HashMap<>();
         changes.put(WORKERS, w);
         changes.put(THREADS_PER_WORKER, t);
         changes.put(RUN_ID, runId().isEmpty() ? generatedRunId : runId());
@@ -252,7 +252,7 @@ public final class TrainConfig implements Serializable {
         } else if (sync == AveragingSync.AUTO) {
             sync = barrierFits ? AveragingSync.BARRIER : AveragingSync.JOBS;
         } else if (sync == AveragingSync.BARRIER && !barrierFits) {
-            throw new ConfigException(dynamicAllocation
+            throw new UsageException(dynamicAllocation
                     ? "--averaging-sync barrier cannot run with spark.dynamicAllocation.enabled: use --averaging-sync jobs"
                     : "--averaging-sync barrier needs all " + workers() + " workers running at once but there are "
                     + concurrentSlots + " task slots: use --workers " + concurrentSlots + " or --averaging-sync jobs");
@@ -267,14 +267,14 @@ public final class TrainConfig implements Serializable {
     }
 
     /** The value of {@code p}. */
-    public <T> T get(Param<T> p) {
+    public <T> T get(Setting<T> p) {
         return p.type().cast(values.get(p.name()));
     }
 
     /** The recorded settings, by column, as the metrics table stores them. */
     public Map<String, Object> recordedValues() {
         Map<String, Object> out = new LinkedHashMap<>();
-        for (Param<?> p : PARAMS) {
+        for (Setting<?> p : SETTINGS) {
             if (p.column() != null) {
                 out.put(p.column(), p.recorded(values.get(p.name())));
             }
@@ -313,7 +313,7 @@ public final class TrainConfig implements Serializable {
     /** {@code name=value} for every recorded setting that applies (not the data location), as the flags read. */
     @Override
     public String toString() {
-        return PARAMS.stream().filter(p -> p.column() != null && p != DATA)
+        return SETTINGS.stream().filter(p -> p.column() != null && p != DATA)
                 .filter(p -> trainingMaster() == TrainingMasterKind.RESIDENT || !RESIDENT_ONLY.contains(p))
                 .map(p -> p.name() + "=" + p.format(values.get(p.name()))).collect(Collectors.joining(" "));
     }

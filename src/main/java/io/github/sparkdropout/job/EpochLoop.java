@@ -1,6 +1,6 @@
 package io.github.sparkdropout.job;
 
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
@@ -174,7 +174,7 @@ final class EpochLoop {
                         epochRecord.examplesPerSecond(), epochRecord.evalSeconds());
             }
             doing = "saving the results of epoch " + cfg.epochs(); // the appender's close: the last rows, checkpoint
-        } catch (ConfigException | DataException e) {
+        } catch (UsageException | DataException e) {
             throw e;
         } catch (Exception e) { // Spark's own exceptions are checked, undeclared
             output.clearProgress();

@@ -3,7 +3,7 @@ package io.github.sparkdropout.job;
 import io.github.sparkdropout.checkpoint.RunStore;
 import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.Nd4jBackends;
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
@@ -137,11 +137,11 @@ public final class PredictJob {
         try {
             Path p = new Path(out);
             if (p.getFileSystem(hadoop).exists(p)) {
-                throw new ConfigException("--out " + out + " exists already; predictions never overwrite earlier"
+                throw new UsageException("--out " + out + " exists already; predictions never overwrite earlier"
                         + " results: choose another --out");
             }
         } catch (IOException e) {
-            throw new ConfigException("--out " + out + ": cannot be checked: " + e.getMessage());
+            throw UsageException.atLocation("--out " + out + ": cannot be checked", e);
         }
     }
 

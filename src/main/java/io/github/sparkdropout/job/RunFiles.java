@@ -1,7 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.metrics.MetricsTable;
 import org.apache.spark.sql.SparkSession;
 
@@ -16,7 +16,7 @@ record RunFiles(MetricsTable table, RunStore store) {
     void requireNewRun(String runId) {
         table.requireNewRun(runId);
         if (store.lastCheckpoint(runId).isPresent()) {
-            throw new ConfigException("run id '" + runId + "' already has saved checkpoints in "
+            throw new UsageException("run id '" + runId + "' already has saved checkpoints in "
                     + store.checkpointPath(runId, 1).getParent() + "; choose another --run-id (or omit it to"
                     + " generate one)");
         }

@@ -1,7 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.spark.Deployment;
 import org.apache.spark.SparkContext;
@@ -37,7 +37,7 @@ record RunStart(TrainConfig settings, int completedEpochs, CheckpointState check
     static RunStart resume(SparkContext sc, RunFiles files, String runId, Map<String, String> given) {
         OptionalInt last = files.store().lastCheckpoint(runId);
         if (last.isEmpty()) {
-            throw new ConfigException("run '" + runId + "' has no checkpoint in " + files.store().checkpointPath(runId,
+            throw new UsageException("run '" + runId + "' has no checkpoint in " + files.store().checkpointPath(runId,
                     1).getParent() + ": nothing to resume (check --metrics; a run that stopped before its first"
                     + " checkpoint is trained again under another --run-id)");
         }

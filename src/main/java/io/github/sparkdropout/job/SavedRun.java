@@ -1,8 +1,8 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
-import io.github.sparkdropout.config.ConfigException;
-import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.config.Setting;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import java.util.Map;
@@ -17,12 +17,12 @@ record SavedRun(String runId, int epoch, MultiLayerNetwork network, CheckpointSt
     static SavedRun load(RunStore store, String metrics, String runId, Integer epoch) {
         OptionalInt last = store.lastCheckpoint(runId);
         if (last.isEmpty()) {
-            throw new ConfigException("run '" + runId + "' has no saved model in " + metrics + "/models/" + runId
+            throw new UsageException("run '" + runId + "' has no saved model in " + metrics + "/models/" + runId
                     + " (check --run-id and --metrics)");
         }
         int e = epoch == null ? last.getAsInt() : epoch;
         if (e < 1 || !store.exists(store.checkpointPath(runId, e))) {
-            throw new ConfigException("run '" + runId + "' has no checkpoint of epoch " + e + " (epochs 1-"
+            throw new UsageException("run '" + runId + "' has no checkpoint of epoch " + e + " (epochs 1-"
                     + last.getAsInt() + " are saved)");
         }
         RunStore.Saved saved = store.checkpoint(runId, e);
@@ -30,7 +30,7 @@ record SavedRun(String runId, int epoch, MultiLayerNetwork network, CheckpointSt
     }
 
     /** The setting {@code p} the run was trained with, unless {@code overrides} gives it. */
-    <T> T setting(Param<T> p, Map<String, String> overrides) {
+    <T> T setting(Setting<T> p, Map<String, String> overrides) {
         String raw = overrides.getOrDefault(p.name(), state.settings().get(p.name()));
         if (raw == null) {
             throw new IllegalStateException("the checkpoint of run " + runId + " records no --" + p.name());

@@ -1,6 +1,6 @@
 package io.github.sparkdropout.metrics;
 
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.RowFactory;
@@ -62,7 +62,7 @@ public final class CurvePlot {
         }
         for (Map.Entry<String, List<Row>> e : byRun.entrySet()) {
             if (e.getValue().isEmpty()) {
-                throw new ConfigException("run id '" + e.getKey() + "' has no rows in " + table.tablePath(
+                throw new UsageException("run id '" + e.getKey() + "' has no rows in " + table.tablePath(
                         MetricsTable.EPOCHS));
             }
         }

@@ -1,6 +1,6 @@
 package io.github.sparkdropout.metrics;
 
-import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.eval.EvalResult;
@@ -56,7 +56,7 @@ public final class MetricsSchema {
                 col("epoch_ended_at", ts, (r, e) -> e.endedAt())));
         // the configuration: one column per recorded setting, generated from its declaration (nullable: a setting
         // added later is null in the rows written before it)
-        for (Param<?> p : TrainConfig.PARAMS) {
+        for (Setting<?> p : TrainConfig.SETTINGS) {
             if (p.column() != null) {
                 c.add(added(p.column(), sqlType(p.type()), (r, e) -> r.config().recordedValues().get(p.column())));
             }

@@ -1,6 +1,6 @@
 package io.github.sparkdropout.metrics;
 
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -41,7 +41,7 @@ public final class MetricsTable {
         try {
             this.fs = root.getFileSystem(hc);
         } catch (IOException e) {
-            throw new ConfigException(location + ": cannot open the metrics location: " + e.getMessage());
+            throw UsageException.atLocation(location + ": cannot open the metrics location", e);
         }
     }
 
@@ -54,7 +54,7 @@ public final class MetricsTable {
         try {
             return epochFiles(EPOCHS, runId).size();
         } catch (IOException e) {
-            throw new ConfigException(root + ": cannot list the metrics table: " + e.getMessage());
+            throw UsageException.atLocation(root + ": cannot list the metrics table", e);
         }
     }
 
@@ -83,14 +83,14 @@ public final class MetricsTable {
     public void requireNewRun(String runId) {
         try {
             if (!fs.mkdirs(tablePath(EPOCHS)) || !fs.mkdirs(tablePath(CLASSES))) {
-                throw new ConfigException(root + ": cannot create the metrics tables there");
+                throw new UsageException(root + ": cannot create the metrics tables there");
             }
         } catch (IOException e) {
-            throw new ConfigException(root + ": cannot create the metrics tables there: " + e.getMessage());
+            throw UsageException.atLocation(root + ": cannot create the metrics tables there", e);
         }
         int n = recordedEpochs(runId);
         if (n > 0) {
-            throw new ConfigException("run id '" + runId + "' already has " + n + " epoch(s) in " + tablePath(EPOCHS)
+            throw new UsageException("run id '" + runId + "' already has " + n + " epoch(s) in " + tablePath(EPOCHS)
                     + "; choose another --run-id (or omit it to generate one)");
         }
     }
@@ -214,7 +214,7 @@ public final class MetricsTable {
                 return java.util.Optional.empty();
             }
         } catch (IOException e) {
-            throw new ConfigException(predictionsPath() + ": cannot be listed: " + e.getMessage());
+            throw UsageException.atLocation(predictionsPath() + ": cannot be listed", e);
         }
         return java.util.Optional.of(spark.read().option("recursiveFileLookup", "true")
                 .parquet(predictionsPath().toString()));
@@ -226,11 +226,11 @@ public final class MetricsTable {
         try {
             FileStatus[] files = fs.globStatus(new Path(dir, "*.parquet"));
             if (files == null || files.length == 0) {
-                throw new ConfigException("no metrics recorded in " + dir + " yet (run `submit.sh train` first, or"
+                throw new UsageException("no metrics recorded in " + dir + " yet (run `submit.sh train` first, or"
                         + " pass --metrics)");
             }
         } catch (IOException e) {
-            throw new ConfigException(dir + ": cannot be listed: " + e.getMessage());
+            throw UsageException.atLocation(dir + ": cannot be listed", e);
         }
         StructType schema = EPOCHS.equals(table) ? MetricsSchema.EPOCHS : MetricsSchema.CLASSES;
         return spark.read().schema(schema).parquet(dir.toString());

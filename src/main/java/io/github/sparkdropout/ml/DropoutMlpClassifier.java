@@ -1,7 +1,7 @@
 package io.github.sparkdropout.ml;
 
-import io.github.sparkdropout.config.ConfigException;
-import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FrameShards;
@@ -11,6 +11,7 @@ import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReadable;
 import org.apache.spark.ml.util.DefaultParamsWritable;
@@ -51,10 +52,10 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     private static final long serialVersionUID = 1L;
 
     private final String uid;
-    private final Map<Param<?>, org.apache.spark.ml.param.Param<?>> settings;
+    private final Map<Setting<?>, Param<?>> settings;
     private final ColumnParams columns;
-    private final org.apache.spark.ml.param.Param<String> labelCol;
-    private final org.apache.spark.ml.param.Param<String> validationIndicatorCol;
+    private final Param<String> labelCol;
+    private final Param<String> validationIndicatorCol;
 
     public DropoutMlpClassifier() {
         this(Identifiable$.MODULE$.randomUID("dropoutMlp"));
@@ -63,8 +64,8 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public DropoutMlpClassifier(String uid) {
         this.uid = uid;
         this.columns = new ColumnParams(uid);
-        this.labelCol = new org.apache.spark.ml.param.Param<>(uid, "labelCol", "label column name (classes 0..9)");
-        this.validationIndicatorCol = new org.apache.spark.ml.param.Param<>(uid, "validationIndicatorCol",
+        this.labelCol = new Param<>(uid, "labelCol", "label column name (classes 0..9)");
+        this.validationIndicatorCol = new Param<>(uid, "validationIndicatorCol",
                 "name of a boolean column: true marks rows held out and evaluated after every epoch (optional)");
         this.settings = SharedParams.declare(uid);
         columns.setDefaults(this::setDefaultValue);
@@ -78,7 +79,7 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void setDefaultValue(org.apache.spark.ml.param.Param p, Object value) {
+    private void setDefaultValue(Param p, Object value) {
         setDefault(p, value);
     }
 
@@ -89,12 +90,12 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
 
     // ---- columns
 
-    public org.apache.spark.ml.param.Param<String> featuresCol() { return columns.featuresCol; }
-    public org.apache.spark.ml.param.Param<String> labelCol() { return labelCol; }
-    public org.apache.spark.ml.param.Param<String> predictionCol() { return columns.predictionCol; }
-    public org.apache.spark.ml.param.Param<String> probabilityCol() { return columns.probabilityCol; }
-    public org.apache.spark.ml.param.Param<String> rawPredictionCol() { return columns.rawPredictionCol; }
-    public org.apache.spark.ml.param.Param<String> validationIndicatorCol() { return validationIndicatorCol; }
+    public Param<String> featuresCol() { return columns.featuresCol; }
+    public Param<String> labelCol() { return labelCol; }
+    public Param<String> predictionCol() { return columns.predictionCol; }
+    public Param<String> probabilityCol() { return columns.probabilityCol; }
+    public Param<String> rawPredictionCol() { return columns.rawPredictionCol; }
+    public Param<String> validationIndicatorCol() { return validationIndicatorCol; }
 
     public DropoutMlpClassifier setFeaturesCol(String v) { return put(featuresCol(), v); }
     public DropoutMlpClassifier setLabelCol(String v) { return put(labelCol, v); }
@@ -108,11 +109,11 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
 
     // ---- training settings: declared once in TrainConfig; these are their Spark ML faces
 
-    private org.apache.spark.ml.param.Param<?> setting(Param<?> declaration) {
+    private Param<?> setting(Setting<?> declaration) {
         return settings.get(declaration);
     }
 
-    public org.apache.spark.ml.param.Param<String> variant() { return cast(setting(TrainConfig.VARIANT)); }
+    public Param<String> variant() { return cast(setting(TrainConfig.VARIANT)); }
     public IntParam epochs() { return (IntParam) setting(TrainConfig.EPOCHS); }
     public IntParam workers() { return (IntParam) setting(TrainConfig.WORKERS); }
     public IntParam batchSize() { return (IntParam) setting(TrainConfig.BATCH_SIZE); }
@@ -121,12 +122,12 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public DoubleParam dropout1() { return (DoubleParam) setting(TrainConfig.DROPOUT1); }
     public DoubleParam dropout2() { return (DoubleParam) setting(TrainConfig.DROPOUT2); }
     public LongParam seed() { return (LongParam) setting(TrainConfig.SEED); }
-    public org.apache.spark.ml.param.Param<String> trainingMaster() { return cast(setting(TrainConfig.TRAINING_MASTER)); }
-    public org.apache.spark.ml.param.Param<String> step() { return cast(setting(TrainConfig.STEP)); }
-    public org.apache.spark.ml.param.Param<String> averagingSync() { return cast(setting(TrainConfig.AVERAGING_SYNC)); }
+    public Param<String> trainingMaster() { return cast(setting(TrainConfig.TRAINING_MASTER)); }
+    public Param<String> step() { return cast(setting(TrainConfig.STEP)); }
+    public Param<String> averagingSync() { return cast(setting(TrainConfig.AVERAGING_SYNC)); }
     public IntParam threadsPerWorker() { return (IntParam) setting(TrainConfig.THREADS_PER_WORKER); }
-    public org.apache.spark.ml.param.Param<String> metrics() { return cast(setting(TrainConfig.METRICS)); }
-    public org.apache.spark.ml.param.Param<String> runId() { return cast(setting(TrainConfig.RUN_ID)); }
+    public Param<String> metrics() { return cast(setting(TrainConfig.METRICS)); }
+    public Param<String> runId() { return cast(setting(TrainConfig.RUN_ID)); }
 
     public DropoutMlpClassifier setVariant(String v) { return put(variant(), v); }
     public DropoutMlpClassifier setEpochs(int v) { return put(epochs(), v); }
@@ -158,19 +159,19 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public long getSeed() { return (Long) getOrDefault(seed()); }
 
     @SuppressWarnings("unchecked")
-    private static org.apache.spark.ml.param.Param<String> cast(org.apache.spark.ml.param.Param<?> p) {
-        return (org.apache.spark.ml.param.Param<String>) p;
+    private static Param<String> cast(Param<?> p) {
+        return (Param<String>) p;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private DropoutMlpClassifier put(org.apache.spark.ml.param.Param p, Object value) {
+    private DropoutMlpClassifier put(Param p, Object value) {
         set(p, value);
         return this;
     }
 
     /**
      * The job's configuration for this fit: the settings set on this Estimator as flags over the packaged
-     * defaults, checked as the command line checks them (one-line {@code ConfigException}).
+     * defaults, checked as the command line checks them (one-line {@code UsageException}).
      */
     TrainConfig trainConfig() {
         Map<String, String> flags = new LinkedHashMap<>();
@@ -182,8 +183,8 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
         flags.put(TrainConfig.DATA.name(), FrameShards.DATA_SOURCE);
         try {
             return TrainConfig.of(flags);
-        } catch (ConfigException e) {
-            throw new ConfigException(SharedParams.inParamNames(e.getMessage()));
+        } catch (UsageException e) {
+            throw new UsageException(SharedParams.inParamNames(e.getMessage()));
         }
     }
 

@@ -1,11 +1,12 @@
 package io.github.sparkdropout.ml;
 
-import io.github.sparkdropout.config.ConfigException;
-import io.github.sparkdropout.config.Param;
+import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
 import scala.runtime.AbstractFunction1;
 
 import java.io.Serializable;
@@ -22,7 +23,7 @@ import java.util.Map;
  */
 final class SharedParams {
     /** The settings a fit takes: all but where the data comes from (the frame is the data). */
-    static final List<Param<?>> SETTINGS = TrainConfig.PARAMS.stream()
+    static final List<Setting<?>> FIT_SETTINGS = TrainConfig.SETTINGS.stream()
             .filter(p -> p != TrainConfig.DATA && p != TrainConfig.TRAIN_LIMIT && p != TrainConfig.TEST_LIMIT)
             .toList();
 
@@ -44,16 +45,16 @@ final class SharedParams {
         return sb.toString();
     }
 
-    /** The Spark ML params of {@link #SETTINGS}, owned by {@code parent}, by declaration. */
-    static Map<Param<?>, org.apache.spark.ml.param.Param<?>> declare(String parent) {
-        Map<Param<?>, org.apache.spark.ml.param.Param<?>> out = new LinkedHashMap<>();
-        for (Param<?> p : SETTINGS) {
+    /** The Spark ML params of {@link #FIT_SETTINGS}, owned by {@code parent}, by declaration. */
+    static Map<Setting<?>, Param<?>> declare(String parent) {
+        Map<Setting<?>, Param<?>> out = new LinkedHashMap<>();
+        for (Setting<?> p : FIT_SETTINGS) {
             String name = camelCase(p.name());
             String doc = p.description() + " (" + p.rule() + ")";
             out.put(p, p.type() == Integer.class ? new IntParam(parent, name, doc, new Accepts<>(p))
                     : p.type() == Long.class ? new LongParam(parent, name, doc, new Accepts<>(p))
                     : p.type() == Double.class ? new DoubleParam(parent, name, doc, new Accepts<>(p))
-                    : new org.apache.spark.ml.param.Param<String>(parent, name, doc, new Accepts<String>(p)));
+                    : new Param<String>(parent, name, doc, new Accepts<String>(p)));
         }
         return out;
     }
@@ -62,7 +63,7 @@ final class SharedParams {
     private static final Map<String, String> DEFAULTS = TrainConfig.defaults();
 
     /** The default of {@code p} as its Spark param holds it, or null where the fit has none (metrics). */
-    static Object sparkDefault(Param<?> p) {
+    static Object sparkDefault(Setting<?> p) {
         if (p == TrainConfig.METRICS) {
             return null; // a fit records its epochs only when asked to
         }
@@ -70,12 +71,12 @@ final class SharedParams {
     }
 
     /** A setting's value as its Spark param holds it: enums by lower-case name, everything else as it is. */
-    static Object sparkValue(Param<?> p, Object value) {
+    static Object sparkValue(Setting<?> p, Object value) {
         return value instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : value;
     }
 
     /** A Spark param's value as its flag's text (0 of an "auto" integer reads "auto"). */
-    static String flagText(Param<?> p, Object sparkValue) {
+    static String flagText(Setting<?> p, Object sparkValue) {
         return p.format(sparkValue);
     }
 
@@ -88,9 +89,9 @@ final class SharedParams {
     /** A Spark param validator that asks the declaration (as the CLI's parser would). */
     private static final class Accepts<T> extends AbstractFunction1<T, Object> implements Serializable {
         private static final long serialVersionUID = 1L;
-        private final Param<?> declaration;
+        private final Setting<?> declaration;
 
-        Accepts(Param<?> declaration) {
+        Accepts(Setting<?> declaration) {
             this.declaration = declaration;
         }
 
@@ -99,7 +100,7 @@ final class SharedParams {
             try {
                 declaration.parse(flagText(declaration, value));
                 return true;
-            } catch (ConfigException e) {
+            } catch (UsageException e) {
                 return false;
             }
         }

@@ -124,7 +124,7 @@ class TrainEndToEndTest {
     void aBadQueryIsAOneLineError() {
         for (String bad : new String[]{"SELEC 1", "SELECT * FROM nope"}) {
             String msg = org.junit.jupiter.api.Assertions.assertThrows(
-                    io.github.sparkdropout.config.ConfigException.class,
+                    io.github.sparkdropout.config.UsageException.class,
                     () -> SqlCommand.query(TestSpark.get(), metrics, bad)).getMessage();
             assertTrue(msg.startsWith("query rejected: [") && !msg.contains("\n"), msg);
         }

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainConfigTest {
     private static String rejected(Map<String, String> flags) {
-        String msg = assertThrows(ConfigException.class, () -> TrainConfig.of(flags)).getMessage();
+        String msg = assertThrows(UsageException.class, () -> TrainConfig.of(flags)).getMessage();
         assertFalse(msg.contains("\n"), msg);
         return msg;
     }
@@ -55,10 +55,10 @@ class TrainConfigTest {
         assertEquals(AveragingSync.JOBS, auto.withSyncFor(Deployments.withSlots(2, false)).averagingSync(), "4 workers, 2 slots");
         assertEquals(AveragingSync.JOBS, auto.withSyncFor(Deployments.withSlots(8, true)).averagingSync(), "dynamic allocation");
         TrainConfig barrier = TrainConfig.of(Map.of("workers", "4", "averaging-sync", "barrier")).resolve(Deployments.of(2, 1, 1), "x");
-        ConfigException e = assertThrows(ConfigException.class, () -> barrier.withSyncFor(Deployments.withSlots(2, false)));
+        UsageException e = assertThrows(UsageException.class, () -> barrier.withSyncFor(Deployments.withSlots(2, false)));
         assertEquals("--averaging-sync barrier needs all 4 workers running at once but there are 2 task slots:"
                 + " use --workers 2 or --averaging-sync jobs", e.getMessage());
-        assertTrue(assertThrows(ConfigException.class, () -> barrier.withSyncFor(Deployments.withSlots(8, true))).getMessage()
+        assertTrue(assertThrows(UsageException.class, () -> barrier.withSyncFor(Deployments.withSlots(8, true))).getMessage()
                 .contains("dynamicAllocation"));
         assertEquals(AveragingSync.JOBS, TrainConfig.of(Map.of("workers", "4", "averaging-sync", "jobs"))
                 .resolve(Deployments.of(2, 1, 1), "x").withSyncFor(Deployments.withSlots(8, false)).averagingSync(), "jobs stays jobs");

@@ -6,7 +6,7 @@ import io.github.sparkdropout.RecordingOutput;
 import io.github.sparkdropout.TestData;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.checkpoint.RunStore;
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
@@ -138,9 +138,9 @@ class SavedRunsTest {
             assertEquals(r.recordedTestAcc(), r.eval().accuracy(), 0.0, "epoch " + epoch);
         }
         assertEquals(4, job.run(metrics, "straight", null, Map.of()).epoch(), "the last epoch by default");
-        assertTrue(assertThrows(ConfigException.class, () -> job.run(metrics, "straight", 7, Map.of()))
+        assertTrue(assertThrows(UsageException.class, () -> job.run(metrics, "straight", 7, Map.of()))
                 .getMessage().contains("no checkpoint of epoch 7 (epochs 1-4 are saved)"));
-        assertTrue(assertThrows(ConfigException.class, () -> job.run(metrics, "nope", null, Map.of()))
+        assertTrue(assertThrows(UsageException.class, () -> job.run(metrics, "nope", null, Map.of()))
                 .getMessage().contains("run 'nope' has no saved model"));
     }
 
@@ -170,7 +170,7 @@ class SavedRunsTest {
     @Order(5)
     void aResumeThatWouldChangeTheResultIsRefused() {
         Map<String, String> lr = new HashMap<>(Map.of("metrics", metrics, "lr", "0.1", "epochs", "6"));
-        String msg = assertThrows(ConfigException.class, () -> new TrainJob(TestSpark.get(), new RecordingOutput())
+        String msg = assertThrows(UsageException.class, () -> new TrainJob(TestSpark.get(), new RecordingOutput())
                 .resume("resumed", lr)).getMessage();
         assertTrue(msg.startsWith("--lr 0.1 differs from run 'resumed' (0.5)"), msg);
         Map<String, String> same = new HashMap<>(Map.of("metrics", metrics, "lr", "0.5", "workers", "2"));
@@ -227,7 +227,7 @@ class SavedRunsTest {
         assertEquals(1200L, rows.get(0).getLong(0), "view predictions: both outputs under metrics/predictions");
         assertEquals(10, rows.get(0).getInt(2));
         assertTrue(rows.get(0).getDouble(3) < 1e-5, "probabilities sum to 1");
-        assertTrue(assertThrows(ConfigException.class, () -> job.run(metrics, "straight", null, TestData.realData(),
+        assertTrue(assertThrows(UsageException.class, () -> job.run(metrics, "straight", null, TestData.realData(),
                 "test", 10, idxOut)).getMessage().contains("exists already"), "never overwrites earlier results");
         try (Stream<Path> files = Files.list(Path.of(idxOut))) {
             assertTrue(files.anyMatch(p -> p.toString().endsWith(".parquet")));

@@ -2,7 +2,7 @@ package io.github.sparkdropout.metrics;
 
 import io.github.sparkdropout.Deployments;
 import io.github.sparkdropout.TestSpark;
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.eval.EvalResult;
@@ -154,7 +154,7 @@ class MetricsTableTest {
     void aRunIdAlreadyInTheTableIsRefused() {
         MetricsTable t = new MetricsTable(TestSpark.get(), dir.toString());
         append(t, "taken", 1);
-        String msg = assertThrows(ConfigException.class, () -> t.requireNewRun("taken")).getMessage();
+        String msg = assertThrows(UsageException.class, () -> t.requireNewRun("taken")).getMessage();
         assertTrue(msg.contains("run id 'taken' already has 1 epoch"), msg);
         t.requireNewRun("fresh");
     }
@@ -191,7 +191,7 @@ class MetricsTableTest {
     void aLocationThatCannotHoldTablesIsRefusedBeforeTraining() throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
         MetricsTable t = new MetricsTable(TestSpark.get(), file.resolve("metrics").toString());
-        String msg = assertThrows(ConfigException.class, () -> t.requireNewRun("r")).getMessage();
+        String msg = assertThrows(UsageException.class, () -> t.requireNewRun("r")).getMessage();
         assertTrue(msg.contains("cannot create the metrics tables") && !msg.contains("\n"), msg);
         assertEquals("not a directory", Files.readString(file), "nothing destroyed");
     }
@@ -199,7 +199,7 @@ class MetricsTableTest {
     @Test
     void readingAnEmptyLocationIsAOneLineError() {
         MetricsTable t = new MetricsTable(TestSpark.get(), dir.resolve("none").toString());
-        String msg = assertThrows(ConfigException.class, () -> t.read(MetricsTable.EPOCHS)).getMessage();
+        String msg = assertThrows(UsageException.class, () -> t.read(MetricsTable.EPOCHS)).getMessage();
         assertTrue(msg.startsWith("no metrics recorded in"), msg);
     }
 }

@@ -4,7 +4,7 @@ import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.RecordingOutput;
 import io.github.sparkdropout.TestData;
 import io.github.sparkdropout.TestSpark;
-import io.github.sparkdropout.config.ConfigException;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
@@ -215,10 +215,10 @@ class DropoutMlpClassifierTest {
         assertThrows(IllegalArgumentException.class, () -> c.setDropout1(1.5));
         assertThrows(IllegalArgumentException.class, () -> c.setEpochs(0));
         assertThrows(IllegalArgumentException.class, () -> c.setVariant("bogus"));
-        ConfigException e = assertThrows(ConfigException.class, () -> new DropoutMlpClassifier()
+        UsageException e = assertThrows(UsageException.class, () -> new DropoutMlpClassifier()
                 .setTrainingMaster("stock").setStep("lean").fit(train));
         assertTrue(e.getMessage().startsWith("step applies to trainingMaster resident only"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> new DropoutMlpClassifier().setWorkers(3).fit(train));
+        e = assertThrows(UsageException.class, () -> new DropoutMlpClassifier().setWorkers(3).fit(train));
         assertTrue(e.getMessage().startsWith("batchSize 256 does not split evenly over 3 workers"), e.getMessage());
     }
 

@@ -10,7 +10,7 @@ import java.util.function.Predicate;
  * parsed and which values are valid, and the metrics-table column that records it (or none). Defaults live in
  * {@code conf/train.properties}, not here.
  */
-public final class Param<T> implements Serializable {
+public final class Setting<T> implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The text of an integer setting that the deployment decides ({@link #intOrAuto}); parsed as 0. */
@@ -31,7 +31,7 @@ public final class Param<T> implements Serializable {
     private interface SerializablePredicate<A> extends Predicate<A>, Serializable {
     }
 
-    private Param(String name, String description, Class<T> type, SerializableFunction<String, T> parser,
+    private Setting(String name, String description, Class<T> type, SerializableFunction<String, T> parser,
                   SerializablePredicate<T> validator, String rule, boolean auto, String column) {
         this.name = name;
         this.description = description;
@@ -47,14 +47,14 @@ public final class Param<T> implements Serializable {
         return name.replace('-', '_');
     }
 
-    public static Param<Integer> intParam(String name, String description, int min) {
-        return new Param<>(name, description, Integer.class, Integer::parseInt, v -> v >= min, "an integer >= " + min,
+    public static Setting<Integer> intSetting(String name, String description, int min) {
+        return new Setting<>(name, description, Integer.class, Integer::parseInt, v -> v >= min, "an integer >= " + min,
                 false, columnOf(name));
     }
 
     /** An integer >= {@code min}, or {@value #AUTO} (0 until the deployment resolves it). */
-    public static Param<Integer> intOrAuto(String name, String description, int min) {
-        return new Param<>(name, description, Integer.class, s -> s.equals(AUTO) ? 0 : explicit(Integer.parseInt(s)),
+    public static Setting<Integer> intOrAuto(String name, String description, int min) {
+        return new Setting<>(name, description, Integer.class, s -> s.equals(AUTO) ? 0 : explicit(Integer.parseInt(s)),
                 v -> v == 0 || v >= min, AUTO + " or an integer >= " + min, true, columnOf(name));
     }
 
@@ -65,39 +65,39 @@ public final class Param<T> implements Serializable {
         return v;
     }
 
-    public static Param<Long> longParam(String name, String description) {
-        return new Param<>(name, description, Long.class, Long::parseLong, v -> true, "an integer", false, columnOf(name));
+    public static Setting<Long> longSetting(String name, String description) {
+        return new Setting<>(name, description, Long.class, Long::parseLong, v -> true, "an integer", false, columnOf(name));
     }
 
-    public static Param<Double> doubleParam(String name, String description, double min, double max,
+    public static Setting<Double> doubleSetting(String name, String description, double min, double max,
                                             boolean minInclusive) {
         String rule = "a number in " + (minInclusive ? "[" : "(") + min + ", " + max + "]";
-        return new Param<>(name, description, Double.class, Double::parseDouble,
+        return new Setting<>(name, description, Double.class, Double::parseDouble,
                 v -> !v.isNaN() && (minInclusive ? v >= min : v > min) && v <= max, rule, false, columnOf(name));
     }
 
-    public static Param<String> stringParam(String name, String description, String regex, String rule) {
-        return new Param<>(name, description, String.class, s -> s, v -> v.matches(regex), rule, false,
+    public static Setting<String> stringSetting(String name, String description, String regex, String rule) {
+        return new Setting<>(name, description, String.class, s -> s, v -> v.matches(regex), rule, false,
                 columnOf(name));
     }
 
-    public static <E extends Enum<E>> Param<E> enumParam(String name, String description, Class<E> type) {
+    public static <E extends Enum<E>> Setting<E> enumSetting(String name, String description, Class<E> type) {
         StringBuilder choices = new StringBuilder();
         for (E e : type.getEnumConstants()) {
             choices.append(choices.length() == 0 ? "" : "|").append(e.name().toLowerCase(Locale.ROOT));
         }
-        return new Param<>(name, description, type, s -> Enum.valueOf(type, s.toUpperCase(Locale.ROOT)), v -> true,
+        return new Setting<>(name, description, type, s -> Enum.valueOf(type, s.toUpperCase(Locale.ROOT)), v -> true,
                 "one of " + choices, false, columnOf(name));
     }
 
     /** This setting recorded in the metrics table's column {@code column}. */
-    public Param<T> recordedAs(String column) {
-        return new Param<>(name, description, type, parser, validator, rule, auto, column);
+    public Setting<T> recordedAs(String column) {
+        return new Setting<>(name, description, type, parser, validator, rule, auto, column);
     }
 
     /** This setting not recorded in the metrics table (it names where things are, not what was trained). */
-    public Param<T> notRecorded() {
-        return new Param<>(name, description, type, parser, validator, rule, auto, null);
+    public Setting<T> notRecorded() {
+        return new Setting<>(name, description, type, parser, validator, rule, auto, null);
     }
 
     public String name() {
@@ -121,16 +121,16 @@ public final class Param<T> implements Serializable {
         return column;
     }
 
-    /** Parses and validates {@code raw}; a bad value is a one-line {@link ConfigException}. */
+    /** Parses and validates {@code raw}; a bad value is a one-line {@link UsageException}. */
     public T parse(String raw) {
         T value;
         try {
             value = parser.apply(raw.trim());
         } catch (RuntimeException e) {
-            throw new ConfigException("--" + name + " '" + raw + "' is not valid: expected " + rule);
+            throw new UsageException("--" + name + " '" + raw + "' is not valid: expected " + rule);
         }
         if (!validator.test(value)) {
-            throw new ConfigException("--" + name + " " + raw + " is out of range: expected " + rule);
+            throw new UsageException("--" + name + " " + raw + " is out of range: expected " + rule);
         }
         return value;
     }
