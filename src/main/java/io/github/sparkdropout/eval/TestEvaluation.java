@@ -3,6 +3,7 @@ package io.github.sparkdropout.eval;
 import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.replica.ReplicaKey;
 import io.github.sparkdropout.train.transport.EpochEndTask;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -26,7 +27,7 @@ import java.util.List;
 public final class TestEvaluation {
     private final JavaSparkContext sc;
     private final Broadcast<String> networkJson;
-    private final String replicaKey;
+    private final String replicaOwner;
     private final int threads;
 
     /**
@@ -37,13 +38,13 @@ public final class TestEvaluation {
     public TestEvaluation(JavaSparkContext sc, Broadcast<String> networkJson, String runKey, int threads) {
         this.sc = sc;
         this.networkJson = networkJson;
-        this.replicaKey = runKey + "/eval/";
+        this.replicaOwner = runKey + "/eval";
         this.threads = threads;
     }
 
     /** Drops this evaluation's replicas from the driver JVM's cache (executors drop theirs by LRU). */
     public void release() {
-        ReplicaCache.evict(replicaKey);
+        ReplicaCache.evict(replicaOwner);
     }
 
     /** Evaluates {@code net}'s current parameters on {@code testShards}. */
@@ -58,14 +59,14 @@ public final class TestEvaluation {
 
     private Evaluation predictAndCount(JavaRDD<DataSet> testShards, Broadcast<float[]> params, int classes) {
         Broadcast<String> conf = networkJson;
-        String key = replicaKey;
+        String owner = replicaOwner;
         int nativeThreads = threads;
         return testShards.mapPartitionsWithIndex((partition, it) -> {
             if (!it.hasNext()) {
                 return Collections.<Evaluation>emptyIterator();
             }
             DataSet shard = it.next();
-            MultiLayerNetwork replica = ReplicaCache.acquire(key + partition, conf.value(), params.value(),
+            MultiLayerNetwork replica = ReplicaCache.acquire(ReplicaKey.of(owner, partition), conf.value(), params.value(),
                     nativeThreads).net();
             return Collections.singletonList(evaluateShard(replica, shard, classes)).iterator();
         }, true).reduce((x, y) -> {

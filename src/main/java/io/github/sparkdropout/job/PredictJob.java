@@ -11,6 +11,7 @@ import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.replica.ReplicaKey;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -169,13 +170,17 @@ public final class PredictJob {
         private static final int BATCH = 2048;
 
         MultiLayerNetwork network() {
-            return ReplicaCache.acquire("predict-" + runId + "-" + epoch + "/"
-                    + org.apache.spark.TaskContext.getPartitionId(), networkJson.value(), params.value(), threads)
+            return ReplicaCache.acquire(ReplicaKey.of(replicaOwner(), org.apache.spark.TaskContext.getPartitionId()),
+                    networkJson.value(), params.value(), threads)
                     .net();
         }
 
+        private String replicaOwner() {
+            return "predict-" + runId + "-" + epoch + "-" + params.id();
+        }
+
         void release() {
-            ReplicaCache.evict("predict-" + runId + "-" + epoch + "/");
+            ReplicaCache.evict(replicaOwner());
             networkJson.destroy();
             params.destroy();
         }

@@ -7,6 +7,7 @@ import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.replica.ReplicaKey;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -158,8 +159,8 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
          * reuses it. The frame is lazy and may be computed again at any time, so there is no point after which its
          * replicas are known to be unused: they are left to the cache's LRU bound.
          */
-        private String replicaKey() {
-            return "model-" + uid + "-" + params.id() + "/" + Thread.currentThread().getId();
+        private ReplicaKey replicaKey() {
+            return ReplicaKey.of("model-" + uid + "-" + params.id(), Thread.currentThread().getId());
         }
 
         private List<Row> score(MultiLayerNetwork net, List<Row> batch, float[] x) {

@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 
 /**
  * Model replicas kept alive in an executor JVM between averaging rounds and epochs, so a round costs a parameter
- * copy, not a network construction. Keyed by training and partition; a bounded LRU, so a replica evicted or never
+ * copy, not a network construction. Keyed by owner and task ({@link ReplicaKey}); a bounded LRU, so a replica evicted or never
  * built here (a task moved to another executor) is simply rebuilt from the configuration. A task gets its replica
  * holding the parameters it asks for: set at the start of the task, or, for parameters it identifies, kept if the
  * replica already holds them (the replica ended the previous epoch with them); so caching never changes results.
@@ -18,10 +18,10 @@ public final class ReplicaCache {
     // a few of earlier attempts; a cap below that would rebuild every replica every epoch
     private static final int MAX_REPLICAS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
 
-    private static final Map<String, Replica> REPLICAS =
+    private static final Map<ReplicaKey, Replica> REPLICAS =
             new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Replica> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<ReplicaKey, Replica> eldest) {
                     return size() > MAX_REPLICAS;
                 }
             };
@@ -36,7 +36,7 @@ public final class ReplicaCache {
      * In a task: the replica for {@code key} (built from {@code confJson} the first time it is asked for in this
      * JVM) holding {@code params}, with this JVM's native threads capped at {@code threads}.
      */
-    public static Replica acquire(String key, String confJson, float[] params, int threads) {
+    public static Replica acquire(ReplicaKey key, String confJson, float[] params, int threads) {
         return acquire(key, confJson, ANONYMOUS_PARAMS, () -> params, threads);
     }
 
@@ -46,7 +46,7 @@ public final class ReplicaCache {
      * {@code params}' (and is built from them the first time). Training's way of not shipping 1 MB to every task of
      * every epoch: an id is only ever given to one set of parameters.
      */
-    public static Replica acquire(String key, String confJson, long paramsId, Supplier<float[]> params, int threads) {
+    public static Replica acquire(ReplicaKey key, String confJson, long paramsId, Supplier<float[]> params, int threads) {
         NativeThreads.limit(threads);
         Replica replica;
         synchronized (REPLICAS) {
@@ -70,10 +70,10 @@ public final class ReplicaCache {
         return replica;
     }
 
-    /** Drops every replica whose key starts with {@code prefix} (end of a training). */
-    public static void evict(String prefix) {
+    /** Drops every replica of {@code owner} (the end of a training, an evaluation, a prediction). */
+    public static void evict(String owner) {
         synchronized (REPLICAS) {
-            REPLICAS.keySet().removeIf(k -> k.startsWith(prefix));
+            REPLICAS.keySet().removeIf(k -> k.owner().equals(owner));
         }
     }
 }

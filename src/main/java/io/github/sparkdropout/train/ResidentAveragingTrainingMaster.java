@@ -3,6 +3,7 @@ package io.github.sparkdropout.train;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.replica.ReplicaKey;
 import io.github.sparkdropout.spark.SparkFailures;
 import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.stats.TrainStats;
@@ -166,7 +167,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
     }
 
     private WorkerSpec spec(int attempt) {
-        return new WorkerSpec(trainingId + "/train/g" + generation + "/", networkJson, settings.seed(), epoch,
+        return new WorkerSpec(new ReplicaKey(trainingId, "train/g" + generation, 0, 0), networkJson, settings.seed(), epoch,
                 attempt, settings.averagingFrequency(), settings.perWorkerBatchSize(), settings.step(),
                 settings.threadsPerWorker(), stats);
     }
@@ -179,7 +180,7 @@ public final class ResidentAveragingTrainingMaster extends TrainingMasterDefault
                 barrier = null;
             }
         } finally {
-            ReplicaCache.evict(trainingId + "/");
+            ReplicaCache.evict(trainingId);
         }
     }
 

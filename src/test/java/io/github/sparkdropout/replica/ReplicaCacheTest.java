@@ -24,7 +24,7 @@ class ReplicaCacheTest {
         List<Replica> built = java.util.Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
-            String key = "replica-cache-test/" + w;
+            ReplicaKey key = ReplicaKey.of("replica-cache-test", w);
             Thread t = new Thread(() -> built.add(ReplicaCache.acquire(key, json, params, 1)));
             threads.add(t);
             t.start();
@@ -42,10 +42,10 @@ class ReplicaCacheTest {
         }
         float[] other = params.clone();
         other[5] += 1f;
-        Replica again = ReplicaCache.acquire("replica-cache-test/0", json, other, 1);
+        Replica again = ReplicaCache.acquire(ReplicaKey.of("replica-cache-test", 0), json, other, 1);
         assertTrue(built.stream().anyMatch(r -> r == again), "the cached replica, not a new one");
         assertArrayEquals(other, ParamVectors.get(again.net()), "set to the parameters asked for");
-        ReplicaCache.evict("replica-cache-test/");
+        ReplicaCache.evict("replica-cache-test");
     }
 
     @Test
@@ -58,7 +58,7 @@ class ReplicaCacheTest {
             sent.incrementAndGet();
             return params;
         };
-        String key = "replica-cache-names/0";
+        ReplicaKey key = ReplicaKey.of("replica-cache-names", 0);
         Replica built = ReplicaCache.acquire(key, json, 7L, send, 1);
         assertEquals(1, sent.get(), "a new replica is built from them");
         assertEquals(7L, built.holding());
@@ -81,6 +81,6 @@ class ReplicaCacheTest {
         Replica unnamed = ReplicaCache.acquire(key, json, ReplicaCache.ANONYMOUS_PARAMS, send, 1);
         assertEquals(3, sent.get(), "unnamed parameters are always sent");
         assertArrayEquals(params, ParamVectors.get(unnamed.net()));
-        ReplicaCache.evict("replica-cache-names/");
+        ReplicaCache.evict("replica-cache-names");
     }
 }

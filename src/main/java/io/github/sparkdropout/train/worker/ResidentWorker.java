@@ -4,6 +4,7 @@ import io.github.sparkdropout.model.MinibatchStep;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.Replica;
 import io.github.sparkdropout.replica.ReplicaCache;
+import io.github.sparkdropout.replica.ReplicaKey;
 import io.github.sparkdropout.train.aggregate.Contribution;
 import org.apache.spark.TaskContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -42,7 +43,8 @@ public final class ResidentWorker {
         // a speculative copy of a task (attempt > 0, jobs mode only) must not share the original's replica
         TaskContext task = TaskContext.get();
         int attempt = task == null ? 0 : task.attemptNumber();
-        this.replica = ReplicaCache.acquire(spec.replicaKey() + partition + (attempt == 0 ? "" : "#" + attempt),
+        this.replica = ReplicaCache.acquire(new ReplicaKey(spec.replicas().owner(), spec.replicas().part(),
+                        partition, attempt),
                 spec.networkJson().value(), paramsId, params, spec.threads());
         replica.holding(ReplicaCache.ANONYMOUS_PARAMS); // training changes them: identified again only by endsHolding
         this.step = replica.step(spec.step());
