@@ -242,7 +242,7 @@ done
 mapfile -t opens < <(java17_opens)
 
 # Class-data sharing (AppCDS) in local mode: the JVM maps the classes of Spark, DL4J and the job from an archive
-# instead of loading and verifying them at every start (measured on 2 cores: a 1-epoch run 9.7 s -> 5.0 s wall).
+# instead of loading and verifying them at every start, which takes much of a short run's time.
 # The archive is made once per build by a short training run of its own (about 20 s), from a jar of the job's
 # classes (the JVM archives classes from jars only). An archive that does not match (another JVM, other memory
 # settings) is ignored by the JVM, silently. SPARKDROPOUT_CDS=off goes without.

@@ -8,8 +8,8 @@ java17_opens() {
 
 # JIT of a local-mode JVM (driver and executors in one): on a small machine (<= 4 cores) C2's compiler threads
 # compete with the training threads for the cores during the first epochs; the C1 compiler alone warms up in
-# seconds. Measured on 2 cores, the README's 10-epoch job: 29-35 s wall with C1 only against 35-43 s with the full
-# tiered JIT, whose warm epochs are no faster. SPARKDROPOUT_JIT=full or c1 chooses.
+# seconds, and the full tiered JIT's warm epochs are no faster (measurements: docs/BENCHMARKS.md, "JIT").
+# SPARKDROPOUT_JIT=full or c1 chooses.
 local_jit_options() {
   if [ "${SPARKDROPOUT_JIT:-auto}" = c1 ] || { [ "${SPARKDROPOUT_JIT:-auto}" = auto ] && [ "$(nproc)" -le 4 ]; }; then
     echo -XX:TieredStopAtLevel=1
@@ -17,8 +17,8 @@ local_jit_options() {
 }
 
 # ND4J's bundled OpenBLAS (0.3.19) does not recognise recent CPUs and falls back to slow generic kernels; pick the
-# best kernel set this CPU supports unless the environment already chose one (measured: AVX-512 kernels ~2x the
-# auto-detected ones on the 2-core dev machines). Exports OPENBLAS_CORETYPE.
+# best kernel set this CPU supports unless the environment already chose one (docs/BENCHMARKS.md, "Machine").
+# Exports OPENBLAS_CORETYPE.
 pick_openblas_coretype() {
   if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -r /proc/cpuinfo ]; then
     local flags

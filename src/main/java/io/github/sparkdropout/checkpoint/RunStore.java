@@ -172,9 +172,9 @@ public final class RunStore {
      * DL4J's zip of {@code network}: the entries {@code ModelSerializer.writeModel(network, out, false)} writes
      * (configuration JSON, coefficients in ND4J's binary format; no updater state, plain SGD has none), plus our state
      * entry if any. Written here rather than by ModelSerializer only to store the entries without deflating them: a
-     * parameter vector does not compress (0.98 of its size) and deflating it cost ~50 ms of CPU a checkpoint under
-     * the C1 JIT, taken from the training threads while the next epoch runs. Any DL4J reads it
-     * ({@code MultiLayerNetwork.load}, {@code ModelSerializer.restoreMultiLayerNetwork}: tested).
+     * parameter vector does not compress (0.98 of its size) and deflating it is CPU work taken from the training
+     * threads while the next epoch runs. Any DL4J reads it ({@code MultiLayerNetwork.load},
+     * {@code ModelSerializer.restoreMultiLayerNetwork}: tested).
      */
     static byte[] zip(MultiLayerNetwork network, Map<String, String> state) {
         try {

@@ -31,7 +31,7 @@ final class SparkSessions {
             b.master("local[*]");
         }
         // local mode reads every broadcast in the JVM that made it: compressing its blocks (the data's 47 MB of
-        // chunks, LZ4) is work for no reader (~30 ms of the data load, measured here)
+        // chunks, LZ4) is work for no reader
         if (conf.get("spark.master", "local").startsWith("local") && !conf.contains("spark.broadcast.compress")) {
             b.config("spark.broadcast.compress", "false");
         }

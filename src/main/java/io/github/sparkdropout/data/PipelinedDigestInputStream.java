@@ -16,8 +16,7 @@ import java.util.concurrent.Future;
  * Like {@link java.security.DigestInputStream}, but the digest is computed on a second thread while the caller
  * keeps reading (and, for a gzip file, inflating): each chunk read is copied and hashed in order behind the reader.
  * Why: under the C1-only JIT of local mode SHA-256 runs without its CPU intrinsic, and hashing the 47 MB of the
- * training images took 340 ms on top of the 280 ms of inflating them; side by side it takes about the longer of
- * the two.
+ * training images takes about as long as inflating them; side by side they take about as long as the slower one.
  */
 final class PipelinedDigestInputStream extends FilterInputStream {
     private final MessageDigest digest;

@@ -9,9 +9,9 @@ import java.io.IOException;
 
 /**
  * A local {@code --data} directory's training and test splits, read and checked on a daemon thread while Spark
- * starts: both take ~0.5 s on a 2-core machine, mostly on different threads. Only where the path is on the local
- * filesystem as Hadoop's default configuration sees it; the job takes the splits only if its own (the session's)
- * configuration agrees and it asks for the same files and limits, else it reads them itself.
+ * starts: the two then run at once, mostly on different cores. Only where the path is on the local filesystem as
+ * Hadoop's default configuration sees it; the job takes the splits only if its own (the session's) configuration
+ * agrees and it asks for the same files and limits, else it reads them itself.
  */
 public final class ReadAhead {
     private final String dir;

@@ -13,8 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * holding that worker's whole shard (features float32 [n, 784] scaled to [0, 1] exactly as the frame's rows are,
  * labels one-hot [n, 10]), cached in executor memory. Minibatches are cut from it in the executor, never shipped.
  *
- * <p>Made from the bytes, not from the frame's rows: going through 47 M boxed-in-rows doubles cost 2.8 s of the
- * job's start on 2 cores; straight from the bytes into the native buffer it is a fraction of that.
+ * <p>Made from the bytes, not from the frame's rows: going through the rows boxes 47 M doubles, which slows the
+ * job's start; straight from the bytes into the native buffer avoids that.
  */
 public final class Shards {
     /** (float) (k / 255.0): the frame's feature values, as float32. */

@@ -21,8 +21,8 @@ import java.util.List;
  * matrix with per-class precision/recall/F1, what DL4J's own {@code SparkDl4jMultiLayer.evaluate} uses); the
  * partitions' evaluations are merged in one Spark job.
  *
- * <p>Until 0.1.0's performance work this went through Spark MLlib's {@code MulticlassMetrics} on the collected
- * (prediction, label) pairs: its shuffles made evaluation cost 0.3-0.7 s an epoch, as much as training one.
+ * <p>Not Spark MLlib's {@code MulticlassMetrics} on the collected (prediction, label) pairs: its shuffles make
+ * evaluation cost about as much as training an epoch.
  */
 public final class TestEvaluation {
     private final JavaSparkContext sc;
@@ -87,7 +87,7 @@ public final class TestEvaluation {
     /**
      * The same evaluation as {@link #evaluate}, done by the training's own barrier tasks at the end of the epoch
      * (each on its replica, which holds the epoch's final parameters, and its test shard): no Spark job, no
-     * broadcast of the parameters. Measured here: ~0.07 s an epoch as its own job in local mode.
+     * broadcast of the parameters.
      */
     public static EpochEndTask inTraining(int classes) {
         return (net, shard) -> evaluateShard(net, shard, classes);

@@ -137,8 +137,8 @@ public final class MetricsTable {
     /**
      * Starts writing one throwaway row of each table's schema to a local temporary file on a daemon thread, and
      * deletes it. The first Parquet write of a JVM initialises Spark SQL's and Parquet's writer code and Snappy:
-     * ~0.3 s of CPU measured here, which otherwise lands on epoch 2's training (2 cores, both training). Started
-     * while the data load keeps one core busy and leaves the other mostly idle.
+     * CPU work that otherwise lands on epoch 2's training threads. Started while the data load keeps one core busy
+     * and leaves the others mostly idle.
      */
     public static void warmUpWriter(SparkSession spark) {
         io.github.sparkdropout.concurrent.DaemonTask.start("metrics-writer-warm-up", () -> {

@@ -23,7 +23,7 @@ public final class InvertedDropout implements IDropout {
     private transient INDArray mask;
     /**
      * Where masks are drawn: reused while the activation shape stays the same (every full minibatch), outside any
-     * workspace, so a training step does not allocate one per layer (allocation showed up in profiles).
+     * workspace, so a training step does not allocate one per layer.
      */
     private transient INDArray maskBuffer;
     /** The mask's ops (prepared on first use: this object is also built by Jackson and cloned). */

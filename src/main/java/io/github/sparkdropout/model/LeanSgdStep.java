@@ -187,8 +187,8 @@ public final class LeanSgdStep implements MinibatchStep {
     }
 
     // Why biases are added by a rank-1 GEMM (Z += 1 b, K = 1: each element gets exactly the one float addition
-    // addiRowVector makes, so the result is bit-identical): ND4J's broadcast op cost 40-100 us a call here, two
-    // workers running at once, against ~25 us for the GEMM; three a step.
+    // addiRowVector makes, so the result is bit-identical): ND4J's broadcast op costs several times the GEMM with
+    // two workers running at once; three a step.
 
     /** A bias as a row: DL4J 1.0.0-M2 keeps it [1, n], later versions [n]; both are views of the parameters. */
     static INDArray row(INDArray bias) {

@@ -30,9 +30,9 @@ public final class Nd4jBackends {
     private static DaemonTask<String> loading; // the backend being loaded on a daemon thread, if started
 
     /**
-     * Starts loading ND4J's backend on a daemon thread: its native libraries take ~0.4 s to load, which Spark's own
-     * start-up can overlap; {@link #requireUsable} then waits for it. A CUDA build on a machine without the NVIDIA
-     * driver is refused at once, in the calling thread.
+     * Starts loading ND4J's backend on a daemon thread: loading its native libraries takes long enough to be worth
+     * overlapping with Spark's own start-up; {@link #requireUsable} then waits for it. A CUDA build on a machine
+     * without the NVIDIA driver is refused at once, in the calling thread.
      */
     public static synchronized void startLoading() {
         requireDriverIfCuda();

@@ -53,7 +53,7 @@ public final class ReplicaCache {
             replica = REPLICAS.get(key);
         }
         if (replica == null) {
-            // built outside the lock: a JVM's workers build theirs at once (~35 ms each, measured), not in turn
+            // built outside the lock: a JVM's workers build theirs at once, not in turn
             Replica built = new Replica(confJson, params.get());
             built.holding(paramsId);
             synchronized (REPLICAS) {

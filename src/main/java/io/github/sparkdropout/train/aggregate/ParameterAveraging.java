@@ -11,9 +11,9 @@ import java.util.List;
  * DL4J's parameter averaging: the plain mean of the parameter vectors of the workers that trained in a round, summed
  * in the order given (partition order, so every transport computes bit-identical means), then scaled by 1/n.
  *
- * <p>Computed natively into one reused buffer, by OpenBLAS's copy, axpy and scal ({@link HostBlas}): on the
- * critical path of every round while all workers wait, a Java loop over the 269,322 parameters took 0.7-0.8 ms
- * under local mode's C1 JIT and ND4J's add and scale 0.6 ms; these take 0.14 ms (measured here).
+ * <p>Computed natively into one reused buffer, by OpenBLAS's copy, axpy and scal ({@link HostBlas}): the mean is on
+ * the critical path of every round while all workers wait, and these are vectorised, unlike a Java loop under local
+ * mode's C1 JIT or ND4J's add and scale.
  */
 public final class ParameterAveraging {
     private INDArray mean; // reused: valid until the next call
@@ -43,7 +43,8 @@ public final class ParameterAveraging {
             n++;
         }
         if (n > 1) {
-            HostBlas.scale(1.0f / n, mean); // float arithmetic in the order of the Java loop it replaced: same bits
+            // summed in partition order, then scaled: the same bits as a plain Java loop (tested)
+            HostBlas.scale(1.0f / n, mean);
         }
         return n == 0 ? null : mean;
     }

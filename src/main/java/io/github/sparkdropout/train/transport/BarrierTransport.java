@@ -38,11 +38,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Replicas meet inside ONE Spark barrier stage per epoch: the stage's tasks (all scheduled at once) stay alive for
  * every round and, after each, send their parameters to an endpoint in the driver's Spark RPC and continue from
  * the mean it replies ({@link RoundCollector}: the same mean, in the same order, as {@link JobsTransport}, so both
- * give bit-identical models). A round trip costs about a millisecond (in local mode a direct call: see
- * {@link SparkInternals}) where a job costs 25-40 ms.
+ * give bit-identical models). A round is one RPC round trip (in local mode a direct call: see
+ * {@link SparkInternals}), far cheaper than scheduling a Spark job.
  *
  * <p>Why not {@code BarrierTaskContext.allGather}: in Spark 3.5 every allGather/barrier call polls for its reply
- * with {@code Thread.sleep(1000)}, so each round would cost a second (measured: 12.8 s epochs instead of 1-2 s).
+ * with {@code Thread.sleep(1000)}, so each round would cost a second.
  */
 public final class BarrierTransport implements AutoCloseable {
     private final SparkInternals.DriverEndpoint endpoint;

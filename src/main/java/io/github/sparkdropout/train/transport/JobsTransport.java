@@ -20,7 +20,7 @@ import java.util.List;
 /**
  * Replicas meet through one ordinary Spark job per averaging round: each worker starts from the broadcast mean,
  * trains the round and returns its parameters; the driver averages them. Works with any number of executors and
- * under dynamic allocation; costs a job's scheduling (25-40 ms on a small machine) per round.
+ * under dynamic allocation; costs a Spark job's scheduling per round.
  */
 public final class JobsTransport {
     private JobsTransport() {

@@ -30,7 +30,7 @@ public final class Seeds {
     /**
      * A well-mixed seed from the run seed and the coordinates (SplitMix64 finaliser). Never 0: ND4J's RNG takes 0 for
      * "unseeded" and draws from the clock, and the finaliser maps exactly one input, seed 0's first round of
-     * partition 0, to 0 (that made {@code --seed 0} runs differ from run to run).
+     * partition 0, to 0 (which would make {@code --seed 0} runs differ from run to run).
      */
     private static long mix(long seed, long partition, long epoch, long round) {
         long z = seed ^ (partition * 0x9E3779B97F4A7C15L) ^ (epoch * 0xC2B2AE3D27D4EB4FL) ^ (round * 0x165667B19E3779F9L);
