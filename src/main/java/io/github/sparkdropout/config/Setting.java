@@ -13,7 +13,7 @@ import java.util.function.Predicate;
 public final class Setting<T> implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** The text of an integer setting that the deployment decides ({@link #intOrAuto}); parsed as 0. */
+    /** The text of an integer setting that the deployment decides ({@link #intOrAuto}). */
     public static final String AUTO = "auto";
 
     private final String name;
@@ -52,17 +52,23 @@ public final class Setting<T> implements Serializable {
                 false, columnOf(name));
     }
 
-    /** An integer >= {@code min}, or {@value #AUTO} (0 until the deployment resolves it). */
+    /**
+     * An integer >= {@code min}, or {@value #AUTO}: the deployment decides. Auto is no number: its value is null
+     * until the run resolves it ({@link TrainConfig#resolve}).
+     */
     public static Setting<Integer> intOrAuto(String name, String description, int min) {
-        return new Setting<>(name, description, Integer.class, s -> s.equals(AUTO) ? 0 : explicit(Integer.parseInt(s)),
-                v -> v == 0 || v >= min, AUTO + " or an integer >= " + min, true, columnOf(name));
+        return new Setting<>(name, description, Integer.class, s -> s.equals(AUTO) ? null : Integer.parseInt(s),
+                v -> v == null || v >= min, AUTO + " or an integer >= " + min, true, columnOf(name));
     }
 
-    private static int explicit(int v) {
-        if (v == 0) { // 0 stands for auto inside; a user's 0 is not a value of such a setting
-            throw new IllegalArgumentException("0");
-        }
-        return v;
+    /** Whether {@code value} of this setting is {@value #AUTO}. */
+    public boolean isAuto(Object value) {
+        return auto && value == null;
+    }
+
+    /** Whether this setting may be {@value #AUTO}. */
+    public boolean allowsAuto() {
+        return auto;
     }
 
     public static Setting<Long> longSetting(String name, String description) {
@@ -135,12 +141,12 @@ public final class Setting<T> implements Serializable {
         return value;
     }
 
-    /** How {@code value} reads on the command line (enums lower-case, an unresolved 0 of {@link #intOrAuto} as auto). */
+    /** How {@code value} reads on the command line (enums lower-case, an unresolved {@link #intOrAuto} as auto). */
     public String format(Object value) {
         if (value instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT);
         }
-        if (auto && Integer.valueOf(0).equals(value)) {
+        if (isAuto(value)) {
             return AUTO;
         }
         return String.valueOf(value);
@@ -151,7 +157,7 @@ public final class Setting<T> implements Serializable {
         if (value instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT);
         }
-        if (auto && Integer.valueOf(0).equals(value)) {
+        if (isAuto(value)) {
             return null;
         }
         return value;

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -130,7 +131,7 @@ public final class TrainConfig implements Serializable {
         for (Map.Entry<String, String> e : given.entrySet()) {
             Setting<?> p = SETTINGS.stream().filter(q -> q.name().equals(e.getKey())).findFirst()
                     .orElseThrow(() -> new UsageException("unknown option --" + e.getKey()));
-            if (!RESUMABLE.contains(p) && !p.parse(e.getValue()).equals(run.values.get(p.name()))) {
+            if (!RESUMABLE.contains(p) && !java.util.Objects.equals(p.parse(e.getValue()), run.values.get(p.name()))) {
                 throw new UsageException("--" + p.name() + " " + e.getValue() + " differs from run '" + run.runId()
                         + "' (" + p.format(run.values.get(p.name())) + "): a resumed run keeps the settings its result"
                         + " depends on; only --epochs, --metrics, --data and --averaging-sync may change");
@@ -172,7 +173,7 @@ public final class TrainConfig implements Serializable {
                         + " master runs one Spark job per averaging round)");
             }
         }
-        if (workers() > 0) {
+        if (get(WORKERS) != null) {
             checkBatchSplit(workers());
         }
     }
@@ -220,10 +221,11 @@ public final class TrainConfig implements Serializable {
      * executors are known.
      */
     public TrainConfig resolve(Deployment deployment, String generatedRunId) {
-        int w = workers() > 0 ? workers() : deployment.defaultParallelism();
+        int w = get(WORKERS) != null ? get(WORKERS) : deployment.defaultParallelism();
         boolean resident = trainingMaster() == TrainingMasterKind.RESIDENT;
-        int t = !resident ? 0 : threadsPerWorker() > 0 ? threadsPerWorker()
-                : Math.max(1, deployment.coresPerExecutor() / Math.max(1, Math.min(w, deployment.slotsPerExecutor())));
+        Integer t = !resident ? null : get(THREADS_PER_WORKER) != null ? get(THREADS_PER_WORKER)
+                : Integer.valueOf(Math.max(1, deployment.coresPerExecutor()
+                / Math.max(1, Math.min(w, deployment.slotsPerExecutor()))));
         Map<Setting<?>, Object> changes = new HashMap<>();
         changes.put(WORKERS, w);
         changes.put(THREADS_PER_WORKER, t);
@@ -240,9 +242,6 @@ public final class TrainConfig implements Serializable {
      * barrier stages otherwise), else jobs; an explicit barrier that cannot run is a one-line error.
      */
     public TrainConfig withSyncFor(Deployment deployment) {
-        if (workers() < 1) {
-            throw new IllegalStateException("workers not resolved yet");
-        }
         int concurrentSlots = deployment.concurrentSlots();
         boolean dynamicAllocation = deployment.dynamicAllocation();
         boolean barrierFits = workers() <= concurrentSlots && !dynamicAllocation;
@@ -263,7 +262,7 @@ public final class TrainConfig implements Serializable {
     /** The settings distributed training uses (this config must be resolved). */
     public TrainingSettings trainingSettings() {
         return new TrainingSettings(trainingMaster(), workers(), perWorkerBatchSize(), averagingFrequency(),
-                averagingSync(), seed(), step(), Math.max(1, threadsPerWorker()));
+                averagingSync(), seed(), step(), threadsPerWorker().orElse(1));
     }
 
     /** The value of {@code p}. */
@@ -284,13 +283,16 @@ public final class TrainConfig implements Serializable {
 
     public Variant variant() { return get(VARIANT); }
     public int epochs() { return get(EPOCHS); }
-    /** Worker count; 0 until {@link #resolve} has replaced "auto". */
-    public int workers() { return get(WORKERS); }
+    /** Worker count, once {@link #resolve} has made "auto" concrete. */
+    public int workers() {
+        Integer w = get(WORKERS);
+        if (w == null) {
+            throw new IllegalStateException("--workers is auto until the config is resolved for a deployment");
+        }
+        return w;
+    }
     public int batchSize() { return get(BATCH_SIZE); }
     public int perWorkerBatchSize() {
-        if (workers() == 0) {
-            throw new IllegalStateException("workers not resolved yet");
-        }
         return batchSize() / workers();
     }
     public int averagingFrequency() { return get(AVERAGING_FREQUENCY); }
@@ -307,8 +309,14 @@ public final class TrainConfig implements Serializable {
     public int testLimit() { return get(TEST_LIMIT); }
     public TrainingMasterKind trainingMaster() { return get(TRAINING_MASTER); }
     public StepKind step() { return get(STEP); }
-    /** Native threads per worker task; 0 until {@link #resolve} (and for the stock master, which caps none). */
-    public int threadsPerWorker() { return get(THREADS_PER_WORKER); }
+    /**
+     * Native threads per worker task, once {@link #resolve} has made "auto" concrete; none for DL4J's stock
+     * master, which caps no threads.
+     */
+    public OptionalInt threadsPerWorker() {
+        Integer t = get(THREADS_PER_WORKER);
+        return t == null ? OptionalInt.empty() : OptionalInt.of(t);
+    }
 
     /** {@code name=value} for every recorded setting that applies (not the data location), as the flags read. */
     @Override

@@ -15,6 +15,7 @@ import io.github.sparkdropout.metrics.MetricsTable;
 import io.github.sparkdropout.metrics.RunInfo;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.ParamVectors;
+import io.github.sparkdropout.replica.NativeThreads;
 import io.github.sparkdropout.spark.Deployment;
 import io.github.sparkdropout.train.DistributedTraining;
 import io.github.sparkdropout.train.ExecutorLosses;
@@ -90,7 +91,8 @@ final class EpochLoop {
                 data.train().count(), data.test().count(), data.note(), cfg.workers(), data.loadSeconds());
         out.printf("spark %s master %s (%s): %d worker(s) x %d examples per step%s; %s%n", spark.version(),
                 sc.master(), sc.applicationId(), cfg.workers(), cfg.perWorkerBatchSize(),
-                cfg.threadsPerWorker() > 0 ? ", " + cfg.threadsPerWorker() + " native thread(s) each" : "",
+                cfg.threadsPerWorker().isPresent() ? ", " + cfg.threadsPerWorker().getAsInt() + " native thread(s) each"
+                        : "",
                 ExecutorEnvironment.of(data.trainShards()));
 
         MultiLayerNetwork net = DropoutMlp.create(cfg.variant(), cfg.lr(), cfg.dropout1(), cfg.dropout2(),
@@ -125,7 +127,7 @@ final class EpochLoop {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<String> networkJson = jsc.broadcast(net.getLayerWiseConfigurations().toJson());
         TestEvaluation evaluation = new TestEvaluation(jsc, networkJson, "eval-" + cfg.runId() + "-"
-                + System.identityHashCode(net), cfg.threadsPerWorker());
+                + System.identityHashCode(net), cfg.threadsPerWorker().orElse(NativeThreads.UNCAPPED));
         int epoch = start.completedEpochs() + 1;
         String doing = "epoch " + epoch;
         try (EpochAppender appender = files != null ? new EpochAppender(files.table()) : null;

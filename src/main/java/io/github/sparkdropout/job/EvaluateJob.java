@@ -58,7 +58,7 @@ public final class EvaluateJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<String> networkJson = jsc.broadcast(saved.network().getLayerWiseConfigurations().toJson());
         TestEvaluation evaluation = new TestEvaluation(jsc, networkJson, "evaluate-" + runId + "-" + saved.epoch(),
-                saved.setting(TrainConfig.THREADS_PER_WORKER, Map.of()));
+                saved.threadsPerWorker());
         try {
             EvalResult eval = evaluation.evaluate(saved.network(), shards, FashionMnist.CLASSES);
             return new Result(runId, saved.epoch(), data, eval, sameData, recordedTestAcc(metrics, runId,

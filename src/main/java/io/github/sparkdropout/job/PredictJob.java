@@ -76,7 +76,7 @@ public final class PredictJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Scorer scorer = new Scorer(runId, saved.epoch(), jsc.broadcast(saved.network().getLayerWiseConfigurations()
                 .toJson()), jsc.broadcast(ParamVectors.get(saved.network())),
-                saved.setting(TrainConfig.THREADS_PER_WORKER, Map.of()));
+                saved.threadsPerWorker());
         JavaRDD<Row> rows;
         JavaRDD<Row> scanned = null;
         if (isParquet(data, hadoop)) {

@@ -3,6 +3,8 @@ package io.github.sparkdropout.job;
 import io.github.sparkdropout.checkpoint.RunStore;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.Setting;
+import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.replica.NativeThreads;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import java.util.Map;
@@ -27,6 +29,12 @@ record SavedRun(String runId, int epoch, MultiLayerNetwork network, CheckpointSt
         }
         RunStore.Saved saved = store.checkpoint(runId, e);
         return new SavedRun(runId, e, saved.network(), CheckpointState.of(saved));
+    }
+
+    /** The native threads each of the run's workers used (a stock-master run capped none). */
+    int threadsPerWorker() {
+        Integer t = setting(TrainConfig.THREADS_PER_WORKER, Map.of());
+        return t == null ? NativeThreads.UNCAPPED : t;
     }
 
     /** The setting {@code p} the run was trained with, unless {@code overrides} gives it. */

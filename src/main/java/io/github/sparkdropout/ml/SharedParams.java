@@ -19,7 +19,8 @@ import java.util.Map;
  * Spark ML params made from the job's own setting declarations ({@link TrainConfig#PARAMS}: name, meaning, rule)
  * and defaults ({@code conf/train.properties}): the Estimator and the command line share one declaration, so a
  * value the CLI refuses, the Estimator refuses too. Names are the flags in camelCase ({@code --batch-size} is
- * {@code batchSize}); enum settings are strings, as on the command line; "auto" integers are 0.
+ * {@code batchSize}); enum settings are strings, as on the command line; "auto" integers are
+ * {@link #SPARK_AUTO}.
  */
 final class SharedParams {
     /** The settings a fit takes: all but where the data comes from (the frame is the data). */
@@ -70,14 +71,23 @@ final class SharedParams {
         return sparkValue(p, p.parse(DEFAULTS.get(p.name())));
     }
 
-    /** A setting's value as its Spark param holds it: enums by lower-case name, everything else as it is. */
+    /**
+     * An integer Spark param holds an int, so there "auto" is {@value}: the Estimator's one sentinel, as MLlib's
+     * integer params take one; the settings themselves know auto as no number.
+     */
+    static final int SPARK_AUTO = 0;
+
+    /** A setting's value as its Spark param holds it: enums by lower-case name, auto as {@link #SPARK_AUTO}. */
     static Object sparkValue(Setting<?> p, Object value) {
+        if (p.isAuto(value)) {
+            return SPARK_AUTO;
+        }
         return value instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : value;
     }
 
-    /** A Spark param's value as its flag's text (0 of an "auto" integer reads "auto"). */
+    /** A Spark param's value as its flag's text ({@link #SPARK_AUTO} of an "auto" integer reads "auto"). */
     static String flagText(Setting<?> p, Object sparkValue) {
-        return p.format(sparkValue);
+        return p.allowsAuto() && Integer.valueOf(SPARK_AUTO).equals(sparkValue) ? Setting.AUTO : p.format(sparkValue);
     }
 
     /** A message of the command line's checks in the Estimator's terms: {@code --batch-size} reads {@code batchSize}. */

@@ -12,6 +12,9 @@ public final class NativeThreads {
     private NativeThreads() {
     }
 
+    /** For {@link #limit}: leave the native threads as they are (DL4J's stock master sets none). */
+    public static final int UNCAPPED = 0;
+
     public static void limit(int threads) {
         if (threads < 1 || threads == current) {
             return;

@@ -29,13 +29,14 @@ class TrainConfigTest {
         assertEquals(0.2, c.dropout1());
         assertEquals(0.5, c.dropout2());
         assertEquals(Variant.SCRATCH, c.variant());
-        assertEquals(0, c.workers(), "auto until resolved");
+        assertEquals("auto", c.toFlags().get("workers"), "auto until resolved: no number");
+        assertThrows(IllegalStateException.class, c::workers);
         TrainConfig r = c.resolve(Deployments.of(2, 2, 2), "gen");
         assertEquals(2, r.workers());
         assertEquals(128, r.perWorkerBatchSize());
-        assertEquals(1, r.threadsPerWorker(), "2 cores shared by 2 concurrent workers");
+        assertEquals(1, r.threadsPerWorker().getAsInt(), "2 cores shared by 2 concurrent workers");
         assertEquals("gen", r.runId());
-        assertEquals(2, c.resolve(Deployments.of(1, 2, 2), "gen").threadsPerWorker(), "one worker takes both cores");
+        assertEquals(2, c.resolve(Deployments.of(1, 2, 2), "gen").threadsPerWorker().getAsInt(), "one worker takes both cores");
     }
 
     @Test
@@ -94,7 +95,7 @@ class TrainConfigTest {
                 .startsWith("--threads-per-worker applies to --training-master resident only"));
         TrainConfig stock = TrainConfig.of(Map.of("training-master", "stock")).resolve(Deployments.of(2, 2, 2), "x");
         assertEquals(io.github.sparkdropout.model.StepKind.DL4J, stock.step(), "DL4J's master steps with fit");
-        assertEquals(0, stock.threadsPerWorker(), "and caps no threads");
+        assertTrue(stock.threadsPerWorker().isEmpty(), "and caps no threads");
         assertEquals(null, stock.recordedValues().get("threads_per_worker"));
     }
 
