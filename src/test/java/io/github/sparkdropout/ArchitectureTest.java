@@ -80,6 +80,15 @@ class ArchitectureTest {
     }
 
     @Test
+    void noBarrierTaskContextCompanion() {
+        noClasses().should().callMethod(org.apache.spark.BarrierTaskContext.class, "get")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("org.apache.spark.BarrierTaskContext$")
+                .because("its companion object starts a JVM-wide non-daemon Timer that nothing stops: a user's"
+                        + " program that ran a barrier stage in local mode would never exit; cast TaskContext.get()")
+                .check(main);
+    }
+
+    @Test
     void onlyTheEntryPointEndsTheJvm() {
         noClasses().that().doNotHaveFullyQualifiedName("io.github.sparkdropout.cli.Main")
                 .should().callMethod(System.class, "exit", int.class)

@@ -14,8 +14,9 @@ import java.util.Set;
  * prints one line {@code error: ...} and exits 2; any other failure prints one line {@code error: <what failed>
  * (full trace in <log file>)} and exits 1, its trace in the log, not across the terminal.
  *
- * <p>In cluster deploy mode (the driver runs inside the cluster: YARN's application master, a standalone worker)
- * a success returns normally and a failure throws: Spark counts any {@code System.exit} there, even exit 0, as an
+ * <p>A success returns normally, and the JVM ends as a user's program does (a test holds every command to it). In
+ * cluster deploy mode (the driver runs inside the cluster: YARN's application master, a standalone worker) a
+ * failure throws: Spark counts any {@code System.exit} there, even exit 0, as an
  * early exit of the application, and YARN then reports it FAILED and reruns the whole driver.
  */
 public final class Main {
@@ -35,12 +36,13 @@ public final class Main {
 
     public static void main(String[] argv) {
         Outcome outcome = execute(argv);
+        if (outcome.code() == 0) {
+            return; // the JVM ends by itself: nothing of ours (or of the stages we start) keeps it alive
+        }
         if (!"cluster".equals(System.getProperty("spark.submit.deployMode"))) {
-            System.exit(outcome.code());
+            System.exit(outcome.code()); // the shell's exit code
         }
-        if (outcome.code() != 0) { // the application's final status and diagnostics carry this line
-            throw new JobFailedException(outcome.error(), outcome.code());
-        }
+        throw new JobFailedException(outcome.error(), outcome.code()); // the application's status and diagnostics
     }
 
     /** How a command ended: its exit code and, when it failed, its one-line error. */

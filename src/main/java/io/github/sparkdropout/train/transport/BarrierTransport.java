@@ -11,6 +11,7 @@ import io.github.sparkdropout.train.stats.RoundListener;
 import io.github.sparkdropout.train.worker.ResidentWorker;
 import io.github.sparkdropout.train.worker.WorkerSpec;
 import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
@@ -238,7 +239,9 @@ public final class BarrierTransport implements AutoCloseable {
 
         @Override
         public scala.collection.Iterator<TaskResult> apply(scala.collection.Iterator<Object> it) {
-            BarrierTaskContext ctx = BarrierTaskContext.get();
+            // not BarrierTaskContext.get(): its companion object starts a JVM-wide non-daemon Timer thread that
+            // nothing stops, so a user's program running the stage in its own JVM (local mode) would never exit
+            BarrierTaskContext ctx = (BarrierTaskContext) TaskContext.get();
             int partition = ctx.partitionId();
             long busyStart = System.nanoTime();
             long waited = 0;
