@@ -1,9 +1,13 @@
 package io.github.sparkdropout.checkpoint;
 
+import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.fs.LiteralPaths;
+import io.github.sparkdropout.fs.Protection;
+import io.github.sparkdropout.model.ParamVectors;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
@@ -17,6 +21,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Properties;
@@ -37,8 +44,9 @@ import java.util.zip.ZipOutputStream;
  * Every file is a DL4J {@code ModelSerializer} zip (configuration + parameters, loadable with
  * {@code MultiLayerNetwork.load}); a checkpoint adds one entry, {@value #STATE_ENTRY}, that DL4J ignores. Files are
  * published by a rename: written under {@code models/_staging/} and renamed into place, so a reader (or a resumed
- * run) never sees half a file. They get the filesystem's default permissions under Hadoop's umask
- * ({@code fs.permissions.umask-mode}, 022 by default), and are never writable by others whatever it is.
+ * run) never sees half a file. Files and the directories the store creates get the filesystem's default
+ * permissions under Hadoop's umask ({@code fs.permissions.umask-mode}, 022 by default), and are never writable by
+ * others whatever it is ({@link Protection}).
  */
 public final class RunStore {
     public static final String STATE_ENTRY = "sparkdropout-checkpoint.properties";
@@ -48,7 +56,6 @@ public final class RunStore {
     private final FileContext files; // renames that replace atomically; null where the filesystem has none
     private final FsPermission permission;
     private final Path models;
-    private static final FsPermission NOT_WRITABLE_BY_OTHERS = new FsPermission((short) 0002);
 
     /** The store under the metrics location {@code metricsRoot}. */
     public RunStore(Configuration hadoop, String metricsRoot) {
@@ -56,8 +63,7 @@ public final class RunStore {
         try {
             this.fs = models.getFileSystem(hadoop);
             this.files = fileContext(fs, hadoop);
-            this.permission = FsPermission.getFileDefault().applyUMask(FsPermission.getUMask(hadoop))
-                    .applyUMask(NOT_WRITABLE_BY_OTHERS);
+            this.permission = Protection.file(fs);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open " + models, e);
         }
@@ -72,12 +78,38 @@ public final class RunStore {
     }
 
     public Path checkpointPath(String runId, int epoch) {
-        return new Path(new Path(models, runId + "/checkpoints"), String.format("epoch-%04d.zip", epoch));
+        return new Path(checkpoints(runId), String.format("epoch-%04d.zip", epoch));
+    }
+
+    private Path checkpoints(String runId) {
+        return new Path(new Path(models, runId), "checkpoints");
     }
 
     /** Publishes the run's final network. */
     public void publishModel(String runId, MultiLayerNetwork network) {
         publish(modelPath(runId), zip(network, null));
+    }
+
+    /**
+     * Publishes {@code network} (the network of the run's last checkpoint) as the run's final network unless
+     * {@code model.zip} holds its parameters already; returns whether it published. A {@code model.zip} left from
+     * an earlier epoch (a continuation stopped after a checkpoint, before its end) is replaced.
+     */
+    public boolean publishModelUnlessCurrent(String runId, MultiLayerNetwork network) {
+        Path path = modelPath(runId);
+        if (exists(path)) {
+            try {
+                MultiLayerNetwork published = ModelSerializer.restoreMultiLayerNetwork(
+                        new ByteArrayInputStream(read(path)), false);
+                if (Arrays.equals(ParamVectors.get(published), ParamVectors.get(network))) {
+                    return false;
+                }
+            } catch (IOException | RuntimeException unreadable) {
+                // replaced like a stale one
+            }
+        }
+        publishModel(runId, network);
+        return true;
     }
 
     /** Publishes the checkpoint of {@code runId} after {@code epoch}: {@code network} and its {@code state}. */
@@ -88,24 +120,87 @@ public final class RunStore {
     /** The last epoch with a checkpoint, if any. */
     public OptionalInt lastCheckpoint(String runId) {
         try {
-            FileStatus[] files = fs.globStatus(new Path(new Path(models, runId + "/checkpoints"), "epoch-*.zip"));
-            int last = -1;
-            for (FileStatus f : files == null ? new FileStatus[0] : files) {
-                Matcher m = CHECKPOINT.matcher(f.getPath().getName());
-                if (m.matches()) {
-                    last = Math.max(last, Integer.parseInt(m.group(1)));
-                }
-            }
-            return last < 0 ? OptionalInt.empty() : OptionalInt.of(last);
+            return epochs(runId).stream().mapToInt(Integer::intValue).max();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the checkpoints of run " + runId + " in " + models, e);
         }
     }
 
-    /** Reads the checkpoint of {@code runId} after {@code epoch}. */
+    /** The epochs of {@code runId} with a checkpoint, in order. */
+    private List<Integer> epochs(String runId) throws IOException {
+        return LiteralPaths.list(fs, checkpoints(runId), name -> CHECKPOINT.matcher(name).matches()).stream()
+                .map(f -> CHECKPOINT.matcher(f.getPath().getName()))
+                .filter(Matcher::matches)
+                .map(m -> Integer.parseInt(m.group(1)))
+                .sorted()
+                .toList();
+    }
+
+    /**
+     * Reads the checkpoint of {@code runId} after {@code epoch}. One that cannot be parsed (truncated, damaged) is
+     * refused with a {@link DataException} that names it, the last intact one before it, and how to go on from
+     * there.
+     */
     public Saved checkpoint(String runId, int epoch) {
         Path path = checkpointPath(runId, epoch);
-        byte[] bytes = read(path);
+        try {
+            return parse(readVerified(path), epoch);
+        } catch (ChecksumException | DamagedFile damaged) {
+            throw new DataException(unreadable(runId, epoch, path, damaged.getCause() != null ? damaged.getCause()
+                    : damaged));
+        }
+    }
+
+    /** A file whose bytes were read but do not parse. */
+    private static final class DamagedFile extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DamagedFile(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    /** The bytes of {@code path}; a checksum that does not match them (a checksummed filesystem) is thrown as such. */
+    private byte[] readVerified(Path path) throws ChecksumException {
+        try (InputStream in = fs.open(path)) {
+            return in.readAllBytes();
+        } catch (ChecksumException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path, e);
+        }
+    }
+
+    /** The one line for a damaged checkpoint: which, the last intact one before it, and what to do. */
+    private String unreadable(String runId, int epoch, Path path, Throwable damaged) {
+        String what = "the checkpoint " + path + " of run '" + runId + "' is unreadable ("
+                + damaged.toString().lines().findFirst().orElse("") + ")";
+        List<Integer> saved;
+        try {
+            saved = epochs(runId);
+        } catch (IOException | RuntimeException unlisted) {
+            return what;
+        }
+        List<Integer> earlier = saved.stream().filter(e -> e < epoch).toList();
+        boolean last = saved.stream().allMatch(e -> e <= epoch);
+        List<String> damagedFiles = new ArrayList<>(List.of(path.getName()));
+        for (int i = earlier.size() - 1; i >= 0; i--) {
+            int e = earlier.get(i);
+            Path before = checkpointPath(runId, e);
+            try {
+                parse(readVerified(before), e);
+            } catch (IOException | RuntimeException | DamagedFile alsoDamaged) {
+                damagedFiles.add(0, before.getName());
+                continue;
+            }
+            return what + "; " + before.getName() + " before it is intact" + (!last ? "" : ": rename "
+                    + String.join(", ", damagedFiles) + " aside (e.g. to " + path.getName() + ".damaged) to go on"
+                    + " from epoch " + e + " (--resume then trains the later epochs again)");
+        }
+        return what + "; no earlier checkpoint of the run is intact: train it again under another --run-id";
+    }
+
+    private static Saved parse(byte[] bytes, int epoch) throws DamagedFile {
         Properties state = new Properties();
         try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(bytes))) {
             for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
@@ -114,14 +209,14 @@ public final class RunStore {
                 }
             }
             if (state.isEmpty()) {
-                throw new IllegalStateException(path + " is not a checkpoint of this job (no " + STATE_ENTRY + ")");
+                throw new IllegalStateException("no " + STATE_ENTRY + " entry: not a checkpoint of this job");
             }
             Map<String, String> map = new TreeMap<>();
             state.stringPropertyNames().forEach(k -> map.put(k, state.getProperty(k)));
             return new Saved(epoch, map, ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes),
                     false));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the checkpoint " + path, e);
+        } catch (IOException | RuntimeException e) { // in memory: no I/O but the bytes' own
+            throw new DamagedFile(e);
         }
     }
 
@@ -209,11 +304,16 @@ public final class RunStore {
     private void publish(Path target, byte[] bytes) {
         Path staging = new Path(models, "_staging/" + UUID.randomUUID() + ".zip");
         try {
+            if (!Protection.mkdirs(fs, staging.getParent())) {
+                throw new IOException("cannot create " + staging.getParent());
+            }
             try (FSDataOutputStream out = fs.create(staging, permission, false, 1 << 16,
                     fs.getDefaultReplication(staging), fs.getDefaultBlockSize(staging), null)) {
                 out.write(bytes);
             }
-            fs.mkdirs(target.getParent());
+            if (!Protection.mkdirs(fs, target.getParent())) {
+                throw new IOException("cannot create " + target.getParent());
+            }
             // replaces a model.zip when a completed run is continued for more epochs: in one step where the
             // filesystem can (HDFS), else by delete and rename
             if (files != null) {

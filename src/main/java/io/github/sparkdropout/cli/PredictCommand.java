@@ -3,7 +3,9 @@ package io.github.sparkdropout.cli;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.fs.LiteralPaths;
 import io.github.sparkdropout.job.PredictJob;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.Set;
@@ -19,6 +21,12 @@ final class PredictCommand {
             "test or train");
 
     private PredictCommand() {
+    }
+
+    /** A query over the predictions in {@code out}: Spark SQL's {@code parquet.`path`} takes a glob, so escaped. */
+    static String query(String out) {
+        return "SELECT class_name, count(*) AS n FROM parquet.`" + LiteralPaths.asGlob(new Path(out))
+                + "` GROUP BY class_name ORDER BY n DESC";
     }
 
     static int run(String[] argv) {
@@ -41,8 +49,7 @@ final class PredictCommand {
             System.out.printf("predictions: %s (%d rows from run %s, epoch %d%s)%n", r.out(), r.rows(), r.runId(),
                     r.epoch(), r.labelled() == 0 ? "" : String.format("; %d labelled, accuracy %.4f", r.labelled(),
                             (double) r.correct() / r.labelled()));
-            System.out.printf("query: ./submit.sh sql \"SELECT class_name, count(*) AS n FROM parquet.`%s` GROUP BY"
-                    + " class_name ORDER BY n DESC\"%n", r.out());
+            System.out.printf("query: ./submit.sh sql \"%s\"%n", query(r.out()));
             return 0;
         } finally {
             spark.stop();

@@ -26,6 +26,7 @@ final class TrainCommand {
         }
         String resume = args.options.remove("resume");
         if (resume != null) {
+            TrainJob.requireRunToResume(resume);
             TrainConfig.RUN_ID.parse(resume);
             if (args.options.containsKey(TrainConfig.RUN_ID.name())) {
                 throw new UsageException("--resume names the run: leave out --run-id");

@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.checkpoint.RunStore;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.DataProvenance;
 import io.github.sparkdropout.metrics.RunInfo;
@@ -79,6 +80,18 @@ record CheckpointState(String runId, int epoch, Map<String, String> settings, Ti
                     + " format");
         }
         return v;
+    }
+
+    /**
+     * A run continues only under its own id: a checkpoint that records another (a copied or renamed run directory)
+     * would have the resume write into that other run: its rows, its checkpoints, its model.zip.
+     */
+    void requireRun(String resumed, org.apache.hadoop.fs.Path where) {
+        if (!runId.equals(resumed)) {
+            throw new UsageException(where + " is a checkpoint of run '" + runId + "', not of '" + resumed + "' (a"
+                    + " copied or renamed run directory?): nothing was written; resume '" + runId + "' itself, or"
+                    + " train a new run");
+        }
     }
 
     /** A resumed run must train on the very data it started with, wherever that data now lives. */

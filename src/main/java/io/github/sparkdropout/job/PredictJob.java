@@ -9,11 +9,12 @@ import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
+import io.github.sparkdropout.fs.LiteralPaths;
+import io.github.sparkdropout.fs.Protection;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.replica.ReplicaKey;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -80,7 +81,7 @@ public final class PredictJob {
         JavaRDD<Row> rows;
         JavaRDD<Row> scanned = null;
         if (isParquet(data, hadoop)) {
-            Dataset<Row> frame = spark.read().parquet(data);
+            Dataset<Row> frame = spark.read().parquet(LiteralPaths.asGlob(new Path(data)));
             if (!List.of(frame.columns()).contains("features")
                     || !(frame.schema().apply("features").dataType() instanceof org.apache.spark.ml.linalg.VectorUDT)) {
                 throw new DataException(data + ": no 'features' vector column (784 pixel values in [0, 1])");
@@ -107,8 +108,10 @@ public final class PredictJob {
         }
         Dataset<Row> predictions = spark.createDataFrame(rows, SCHEMA).cache();
         try {
+            createParent(out, hadoop);
             try {
                 predictions.write().parquet(out);
+                protect(out, hadoop);
             } catch (Exception e) { // --out did not exist before: leave nothing that blocks a rerun
                 deleteQuietly(out, hadoop);
                 throw e;
@@ -131,6 +134,29 @@ public final class PredictJob {
             p.getFileSystem(hadoop).delete(p, true);
         } catch (IOException ignored) {
             // the error that brought us here is the one to report
+        }
+    }
+
+    /** --out's missing parents, protected as the job's own directories are. */
+    private static void createParent(String out, Configuration hadoop) {
+        Path parent = new Path(out).getParent();
+        try {
+            if (parent != null && !Protection.mkdirs(parent.getFileSystem(hadoop), parent)) {
+                throw new UsageException("--out " + out + ": cannot create " + parent);
+            }
+        } catch (IOException e) {
+            throw UsageException.atLocation("--out " + out + ": cannot create " + parent, e);
+        }
+    }
+
+    /** Spark's committer creates the output with the umask's defaults: never writable by others. */
+    private static void protect(String out, Configuration hadoop) {
+        Path p = new Path(out);
+        try {
+            Protection.tree(p.getFileSystem(hadoop), p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("--out " + out + ": cannot set its permissions: "
+                    + e.getMessage(), e);
         }
     }
 
@@ -157,8 +183,7 @@ public final class PredictJob {
             if (fs.getFileStatus(p).isFile()) {
                 return data.endsWith(".parquet");
             }
-            FileStatus[] parquet = fs.globStatus(new Path(p, "*.parquet"));
-            return parquet != null && parquet.length > 0;
+            return !LiteralPaths.list(fs, p, n -> n.endsWith(".parquet")).isEmpty();
         } catch (IOException e) {
             throw new DataException(data + ": cannot be read: " + e.getMessage());
         }

@@ -43,6 +43,7 @@ record RunStart(TrainConfig settings, int completedEpochs, CheckpointState check
         }
         RunStore.Saved saved = files.store().checkpoint(runId, last.getAsInt());
         CheckpointState state = CheckpointState.of(saved);
+        state.requireRun(runId, files.store().checkpointPath(runId, saved.epoch()));
         TrainConfig settings = TrainConfig.resumed(state.settings(), given).resolve(Deployment.of(sc), runId);
         return new RunStart(settings, saved.epoch(), state, saved.network());
     }

@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.data.ReadAhead;
 import io.github.sparkdropout.metrics.MetricsTable;
 import io.github.sparkdropout.model.Nd4jBackends;
@@ -76,10 +77,18 @@ public final class TrainJob {
      * settings otherwise; see {@link TrainConfig#resumed}); returns the trained network.
      */
     public MultiLayerNetwork resume(String runId, Map<String, String> given) {
+        requireRunToResume(runId);
         Nd4jBackends.requireUsable();
         String metrics = given.getOrDefault(TrainConfig.METRICS.name(),
                 TrainConfig.defaults().get(TrainConfig.METRICS.name()));
         return continueRun(RunFiles.open(spark, metrics), runId, given);
+    }
+
+    /** {@code --resume}'s value names a run: refused if empty (a new run's empty --run-id means "generate one"). */
+    public static void requireRunToResume(String runId) {
+        if (runId.isEmpty()) {
+            throw new UsageException("--resume needs the id of the run to continue (--resume RUN_ID); it is empty");
+        }
     }
 
     private MultiLayerNetwork continueRun(RunFiles files, String runId, Map<String, String> given) {
@@ -92,8 +101,9 @@ public final class TrainJob {
         int done = start.completedEpochs();
         if (start.settings().epochs() <= done) {
             files.table().supersede(runId, done + 1);
-            if (!files.store().exists(files.store().modelPath(runId))) {
-                files.store().publishModel(runId, start.network());
+            if (files.store().publishModelUnlessCurrent(runId, start.network())) {
+                out.printf("model.zip of run %s was not the network of its last checkpoint (epoch %d): replaced by"
+                        + " it%n", runId, done);
             }
             out.printf("run %s already has its %d epochs; nothing to train (--epochs N > %d trains it further)%n"
                     + "model: %s%n", runId, done, done, files.store().modelPath(runId));

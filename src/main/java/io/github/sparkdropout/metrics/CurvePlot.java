@@ -2,6 +2,7 @@ package io.github.sparkdropout.metrics;
 
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.fs.Protection;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.RowFactory;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -96,7 +97,11 @@ public final class CurvePlot {
             if (fs instanceof org.apache.hadoop.fs.LocalFileSystem) {
                 fs = ((org.apache.hadoop.fs.LocalFileSystem) fs).getRaw(); // a PNG for people: no .crc beside it
             }
-            try (FSDataOutputStream s = fs.create(path, true)) {
+            if (path.getParent() != null && !Protection.mkdirs(fs, path.getParent())) {
+                throw new IOException("cannot create " + path.getParent());
+            }
+            try (FSDataOutputStream s = fs.create(path, Protection.file(fs), true, 1 << 16,
+                    fs.getDefaultReplication(path), fs.getDefaultBlockSize(path), null)) {
                 s.write(png);
             }
         } catch (IOException e) {

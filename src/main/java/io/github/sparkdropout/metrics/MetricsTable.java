@@ -1,6 +1,8 @@
 package io.github.sparkdropout.metrics;
 
 import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.fs.LiteralPaths;
+import io.github.sparkdropout.fs.Protection;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -24,7 +26,8 @@ import java.util.UUID;
  * staging directory ({@code _staging/}, hidden from readers by its leading underscore), then a single filesystem
  * rename publishes it. A rename of one file is atomic on HDFS and local filesystems, so a row appears
  * whole or not at all, and two runs appending at once never touch each other's files (each stages under its own
- * random name).
+ * random name). The location is a path, never a pattern ({@link LiteralPaths}); the files and directories written
+ * here are never writable by others ({@link Protection}).
  */
 public final class MetricsTable {
     public static final String EPOCHS = "epochs";
@@ -66,8 +69,7 @@ public final class MetricsTable {
         java.util.regex.Pattern name = java.util.regex.Pattern.compile(
                 java.util.regex.Pattern.quote(runId) + "-epoch-(\\d{4,})\\.parquet");
         java.util.Map<Integer, Path> out = new java.util.TreeMap<>();
-        FileStatus[] files = fs.globStatus(new Path(tablePath(table), runId + "-epoch-*.parquet"));
-        for (FileStatus f : files == null ? new FileStatus[0] : files) {
+        for (FileStatus f : LiteralPaths.list(fs, tablePath(table), n -> name.matcher(n).matches())) {
             java.util.regex.Matcher m = name.matcher(f.getPath().getName());
             if (m.matches()) {
                 out.put(Integer.parseInt(m.group(1)), f.getPath());
@@ -82,7 +84,7 @@ public final class MetricsTable {
      */
     public void requireNewRun(String runId) {
         try {
-            if (!fs.mkdirs(tablePath(EPOCHS)) || !fs.mkdirs(tablePath(CLASSES))) {
+            if (!Protection.mkdirs(fs, tablePath(EPOCHS)) || !Protection.mkdirs(fs, tablePath(CLASSES))) {
                 throw new UsageException(root + ": cannot create the metrics tables there");
             }
         } catch (IOException e) {
@@ -185,7 +187,11 @@ public final class MetricsTable {
         Path dir = tablePath(table);
         Path staged = new Path(dir, "_staging/" + UUID.randomUUID() + ".parquet");
         try {
+            if (!Protection.mkdirs(fs, staged.getParent())) {
+                throw new IOException("cannot create " + staged.getParent());
+            }
             SparkInternals.writeParquetFile(spark, schema, rows, staged);
+            fs.setPermission(staged, Protection.file(fs));
             Path target = new Path(dir, fileName);
             if (!fs.rename(staged, target)) {
                 throw new IllegalStateException("could not publish " + target + " (does it exist already?)");
@@ -209,23 +215,26 @@ public final class MetricsTable {
     /** Every prediction table under {@link #predictionsPath}, as one frame, if there is any. */
     public java.util.Optional<Dataset<Row>> readPredictions() {
         try {
-            FileStatus[] files = fs.globStatus(new Path(predictionsPath(), "*/*.parquet"));
-            if (files == null || files.length == 0) {
+            boolean any = false;
+            for (FileStatus out : LiteralPaths.list(fs, predictionsPath(), n -> true)) {
+                any |= out.isDirectory() && !LiteralPaths.list(fs, out.getPath(), n -> n.endsWith(".parquet"))
+                        .isEmpty();
+            }
+            if (!any) {
                 return java.util.Optional.empty();
             }
         } catch (IOException e) {
             throw UsageException.atLocation(predictionsPath() + ": cannot be listed", e);
         }
         return java.util.Optional.of(spark.read().option("recursiveFileLookup", "true")
-                .parquet(predictionsPath().toString()));
+                .parquet(LiteralPaths.asGlob(predictionsPath())));
     }
 
     /** The table as a DataFrame, or a one-line error if nothing has been recorded there yet. */
     public Dataset<Row> read(String table) {
         Path dir = tablePath(table);
         try {
-            FileStatus[] files = fs.globStatus(new Path(dir, "*.parquet"));
-            if (files == null || files.length == 0) {
+            if (LiteralPaths.list(fs, dir, n -> n.endsWith(".parquet")).isEmpty()) {
                 throw new UsageException("no metrics recorded in " + dir + " yet (run `submit.sh train` first, or"
                         + " pass --metrics)");
             }
@@ -233,6 +242,6 @@ public final class MetricsTable {
             throw UsageException.atLocation(dir + ": cannot be listed", e);
         }
         StructType schema = EPOCHS.equals(table) ? MetricsSchema.EPOCHS : MetricsSchema.CLASSES;
-        return spark.read().schema(schema).parquet(dir.toString());
+        return spark.read().schema(schema).parquet(LiteralPaths.asGlob(dir));
     }
 }

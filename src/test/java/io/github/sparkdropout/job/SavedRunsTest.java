@@ -114,7 +114,10 @@ class SavedRunsTest {
         }
     }
 
-    /** Even under a umask that takes nothing away (000) a saved network is not writable by others. */
+    /**
+     * Even under a umask that takes nothing away (000) a saved network and its directories are not writable by
+     * others.
+     */
     @Test
     @Order(2)
     void savedNetworksAreNeverWritableByOthersWhateverTheUmask() throws Exception {
@@ -126,6 +129,11 @@ class SavedRunsTest {
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(Path.of(root, "models/open/model.zip"));
         assertTrue(perms.contains(PosixFilePermission.GROUP_WRITE), "the umask 000 applied: " + perms);
         assertFalse(perms.contains(PosixFilePermission.OTHERS_WRITE), "writable by others: " + perms);
+        // nor the directories it created, where others could replace the file by a rename
+        for (String d : List.of("", "models", "models/_staging", "models/open")) {
+            Set<PosixFilePermission> dirPerms = Files.getPosixFilePermissions(Path.of(root, d));
+            assertFalse(dirPerms.contains(PosixFilePermission.OTHERS_WRITE), root + "/" + d + ": " + dirPerms);
+        }
     }
 
     @Test
