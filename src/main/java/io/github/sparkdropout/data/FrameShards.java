@@ -64,6 +64,11 @@ public final class FrameShards {
         }
     }
 
+    /** Whether {@code label} is a class 0..9: what fit trains on and what predict scores accuracy against. */
+    public static boolean isClass(double label) {
+        return label == Math.rint(label) && label >= 0 && label < FashionMnist.CLASSES;
+    }
+
     /** One line naming the column and its problem, if {@code schema} lacks the columns or has the wrong types. */
     public static void requireColumns(StructType schema, String featuresCol, String labelCol) {
         List<String> names = Arrays.asList(schema.fieldNames());
@@ -153,7 +158,7 @@ public final class FrameShards {
                 ok = false;
             } else {
                 double l = r.getDouble(1);
-                if (l != Math.rint(l) || l < 0 || l >= FashionMnist.CLASSES) {
+                if (!isClass(l)) {
                     badLabels++;
                     aBadLabel = l;
                     ok = false;

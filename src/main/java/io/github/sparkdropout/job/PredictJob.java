@@ -7,6 +7,7 @@ import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.fs.LiteralPaths;
@@ -15,32 +16,51 @@ import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.replica.ReplicaKey;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import scala.Tuple2;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * {@code predict}: a saved run's network scores images on the executors and the predictions are written as
  * Parquet: one row per image with its index, its label and the label's class name when known, the predicted class
  * and its name, and the ten class probabilities. The images are Fashion-MNIST IDX files (a directory, as {@code train} reads) or a
- * Parquet table with a {@code features} vector column of 784 values in [0, 1] (and, optionally, {@code label}).
+ * Parquet table with a {@code features} vector column of 784 values in [0, 1] (and, optionally, {@code label}: a
+ * class 0..9, or null for an unlabelled image); a row {@code fit} would refuse is refused with one line naming it.
+ * The predictions are written to a hidden staging directory beside {@code --out} and renamed into place when
+ * complete, never over anything: a failed command, or one that lost a race for the same {@code --out}, leaves
+ * nothing there and deletes nothing but its own staging directory.
  */
 public final class PredictJob {
     public static final StructType SCHEMA = new StructType()
@@ -72,7 +92,7 @@ public final class PredictJob {
                       String out) {
         Nd4jBackends.requireUsable();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        requireAbsent(out, hadoop);
+        Path target = requireAbsent(out, hadoop);
         SavedRun saved = SavedRun.load(new RunStore(hadoop, metrics), metrics, runId, epoch);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Scorer scorer = new Scorer(runId, saved.epoch(), jsc.broadcast(saved.network().getLayerWiseConfigurations()
@@ -107,33 +127,34 @@ public final class PredictJob {
                     (p, chunks) -> scorer.scoreChunks((long) p * n / partitions, chunks), true);
         }
         Dataset<Row> predictions = spark.createDataFrame(rows, SCHEMA).cache();
+        // written where only this command looks (a hidden name: Spark's readers skip it), then renamed into place:
+        // a command that fails, or loses a race for --out, deletes only its own staging directory
+        Path staging = new Path(target.getParent(), "_" + target.getName() + ".predict-" + UUID.randomUUID());
+        FileSystem fs = fileSystem(target, hadoop);
         try {
             createParent(out, hadoop);
-            try {
-                predictions.write().parquet(out);
-                protect(out, hadoop);
-            } catch (Exception e) { // --out did not exist before: leave nothing that blocks a rerun
-                deleteQuietly(out, hadoop);
-                throw e;
-            }
+            fs.mkdirs(staging);
+            fs.deleteOnExit(staging); // when the JVM ends first (Ctrl-C): Hadoop deletes it as it closes the fs
+            predictions.write().mode(SaveMode.Append).parquet(staging.toString());
             Row counts = predictions.selectExpr("count(*)", "count(label)",
                     "coalesce(sum(CAST(label = prediction AS INT)), 0)").first();
+            publish(fs, staging, target, out, hadoop);
+            protect(out, hadoop);
             return new Result(runId, saved.epoch(), out, counts.getLong(0), counts.getLong(1), counts.getLong(2));
+        } catch (IOException e) {
+            throw new UncheckedIOException("--out " + out + ": cannot be written: " + e.getMessage(), e);
         } finally {
+            try {
+                fs.cancelDeleteOnExit(staging);
+                fs.delete(staging, true); // gone after a publish; else what this command wrote, nothing else
+            } catch (IOException ignored) {
+                // a leftover staging directory is hidden from readers; the error that brought us here is reported
+            }
             predictions.unpersist();
             if (scanned != null) {
                 scanned.unpersist(false);
             }
             scorer.release();
-        }
-    }
-
-    private static void deleteQuietly(String out, Configuration hadoop) {
-        try {
-            Path p = new Path(out);
-            p.getFileSystem(hadoop).delete(p, true);
-        } catch (IOException ignored) {
-            // the error that brought us here is the one to report
         }
     }
 
@@ -160,16 +181,77 @@ public final class PredictJob {
         }
     }
 
-    private static void requireAbsent(String out, Configuration hadoop) {
+    /** {@code out}, qualified, if nothing is there yet. */
+    private static Path requireAbsent(String out, Configuration hadoop) {
         try {
             Path p = new Path(out);
-            if (p.getFileSystem(hadoop).exists(p)) {
+            FileSystem fs = p.getFileSystem(hadoop);
+            if (fs.exists(p)) {
                 throw new UsageException("--out " + out + " exists already; predictions never overwrite earlier"
                         + " results: choose another --out");
             }
+            return fs.makeQualified(p);
         } catch (IOException e) {
             throw UsageException.atLocation("--out " + out + ": cannot be checked", e);
         }
+    }
+
+    private static FileSystem fileSystem(Path p, Configuration hadoop) {
+        try {
+            return p.getFileSystem(hadoop);
+        } catch (IOException e) {
+            throw UsageException.atLocation("--out " + p + ": cannot be checked", e);
+        }
+    }
+
+    /**
+     * Renames the finished {@code staging} directory to {@code target}, unless something is there by now (another
+     * command's predictions): in one step that fails if the target exists. Hadoop's own rename cannot be used on the
+     * local filesystem: it checks first, renames after, and on a failed rename copies into an existing directory.
+     */
+    private static void publish(FileSystem fs, Path staging, Path target, String out, Configuration hadoop)
+            throws IOException {
+        File to = localFile(fs, target);
+        if (to != null) {
+            if (Files.exists(to.toPath(), LinkOption.NOFOLLOW_LINKS)) {
+                throw taken(out);
+            }
+            try { // rename(2): it refuses a directory that holds files (an empty one it replaces: nothing is lost)
+                Files.move(localFile(fs, staging).toPath(), to.toPath(), StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+                throw taken(out);
+            }
+            return;
+        }
+        FileContext files;
+        try {
+            files = FileContext.getFileContext(fs.getUri(), hadoop);
+        } catch (UnsupportedFileSystemException e) { // no atomic rename there: check, then rename
+            if (fs.exists(target)) {
+                throw taken(out);
+            }
+            if (!fs.rename(staging, target)) {
+                throw new IOException("rename of " + staging + " to " + target + " failed");
+            }
+            return;
+        }
+        try { // atomic on HDFS: fails if the target exists
+            files.rename(staging, target, Options.Rename.NONE);
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            throw taken(out);
+        }
+    }
+
+    /** {@code p} as a local file, if {@code fs} is the local filesystem; else null. */
+    private static File localFile(FileSystem fs, Path p) {
+        return fs instanceof LocalFileSystem l ? l.pathToFile(p)
+                : fs instanceof RawLocalFileSystem r ? r.pathToFile(p) : null;
+    }
+
+    private static UsageException taken(String out) {
+        return new UsageException("--out " + out + " was written by another command while this one ran;"
+                + " predictions never overwrite earlier results: the other's are kept there, these ones are"
+                + " discarded (run again with another --out)");
     }
 
     /** A Parquet file, or a directory holding Parquet files (as Spark writes them). */
@@ -233,22 +315,53 @@ public final class PredictJob {
             while (input.hasNext()) {
                 batch.add(input.next());
                 if (batch.size() == BATCH || !input.hasNext()) {
+                    Integer[] labels = new Integer[batch.size()];
                     for (int i = 0; i < batch.size(); i++) {
                         long index = batch.get(i)._2();
-                        LeanInference.putFeatures(batch.get(i)._1().get(0), () -> "row " + index + ": 'features'", x,
-                                i * FashionMnist.PIXELS);
+                        int offset = i * FashionMnist.PIXELS;
+                        int outside = LeanInference.putFeatures(batch.get(i)._1().get(0),
+                                () -> "row " + index + ": 'features'", x, offset);
+                        if (outside >= 0) {
+                            throw outOfRange(index, x[offset + outside], outside);
+                        }
+                        labels[i] = label(batch.get(i)._1(), index);
                     }
                     LeanInference.Scores scores = LeanInference.score(net, x, batch.size());
                     for (int i = 0; i < batch.size(); i++) {
-                        Row r = batch.get(i)._1();
-                        Integer label = r.length() > 1 && !r.isNullAt(1) ? (int) ((Number) r.get(1)).doubleValue()
-                                : null;
-                        out.add(row(batch.get(i)._2(), label, scores, i));
+                        out.add(row(batch.get(i)._2(), labels[i], scores, i));
                     }
                     batch.clear();
                 }
             }
             return out.iterator();
+        }
+
+        /**
+         * Row {@code index}'s label: null (an unlabelled image) or a class 0..9, as fit takes them. Anything else
+         * would be scored against a class it is not (NaN and 3.7 became classes 0 and 3).
+         */
+        private static Integer label(Row r, long index) {
+            if (r.length() < 2 || r.isNullAt(1)) {
+                return null;
+            }
+            double l = ((Number) r.get(1)).doubleValue();
+            if (!FrameShards.isClass(l)) {
+                throw new DataException("row " + index + ": 'label' is " + (l == Math.rint(l) && Math.abs(l) < 1e15
+                        ? Long.toString((long) l) : Double.toString(l)) + ", not a class 0.."
+                        + (FashionMnist.CLASSES - 1) + " (a null label marks an unlabelled image)");
+            }
+            return (int) l;
+        }
+
+        /**
+         * Refused rather than flagged: predict's input is Fashion-MNIST images scaled as the network was trained
+         * (its IDX input always is); values outside [0, 1] are almost surely unscaled pixels (0..255), whose
+         * predictions are confident and meaningless, and the printed accuracy would hide it.
+         */
+        private static DataException outOfRange(long index, float value, int position) {
+            return new DataException("row " + index + ": 'features' holds " + value + " at position " + position
+                    + ", outside [0, 1], the range the network was trained on: scale the pixels to [0, 1] (divide"
+                    + " by 255, or MinMaxScaler)");
         }
 
         /** The output row of the {@code i}th example of {@code scores}. */

@@ -216,7 +216,9 @@ public final class MetricsTable {
     public java.util.Optional<Dataset<Row>> readPredictions() {
         try {
             boolean any = false;
-            for (FileStatus out : LiteralPaths.list(fs, predictionsPath(), n -> true)) {
+            // a hidden name (_x, .x) is a predict command's staging directory: Spark's readers skip it too
+            for (FileStatus out : LiteralPaths.list(fs, predictionsPath(),
+                    n -> !n.startsWith("_") && !n.startsWith("."))) {
                 any |= out.isDirectory() && !LiteralPaths.list(fs, out.getPath(), n -> n.endsWith(".parquet"))
                         .isEmpty();
             }

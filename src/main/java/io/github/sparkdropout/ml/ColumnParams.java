@@ -13,7 +13,8 @@ import java.util.function.BiConsumer;
 
 /**
  * The columns the Estimator and its Model share, with MLlib's names and defaults: the input vector
- * ({@code featuresCol}) and the three outputs of a probabilistic classifier (an empty name leaves that output out).
+ * ({@code featuresCol}), the three outputs of a probabilistic classifier, and a flag for rows whose features lie
+ * outside the range the network was trained on (an empty name leaves that output out).
  */
 final class ColumnParams implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -22,6 +23,7 @@ final class ColumnParams implements Serializable {
     final Param<String> predictionCol;
     final Param<String> probabilityCol;
     final Param<String> rawPredictionCol;
+    final Param<String> featuresOutOfRangeCol;
 
     ColumnParams(String parent) {
         featuresCol = new Param<>(parent, "featuresCol", "features column name (a vector of 784 values in [0, 1])");
@@ -30,6 +32,9 @@ final class ColumnParams implements Serializable {
                 "column name for the predicted class probabilities (a vector of 10)");
         rawPredictionCol = new Param<>(parent, "rawPredictionCol",
                 "column name for the raw prediction: the output layer's logits, before softmax (a vector of 10)");
+        featuresOutOfRangeCol = new Param<>(parent, "featuresOutOfRangeCol", "column name for a boolean, true where"
+                + " a feature lies outside [0, 1], the range the network was trained on (the row is scored all the"
+                + " same)");
     }
 
     void setDefaults(BiConsumer<Param<String>, String> setDefault) {
@@ -37,14 +42,15 @@ final class ColumnParams implements Serializable {
         setDefault.accept(predictionCol, "prediction");
         setDefault.accept(probabilityCol, "probability");
         setDefault.accept(rawPredictionCol, "rawPrediction");
+        setDefault.accept(featuresOutOfRangeCol, "featuresOutOfRange");
     }
 
     /** {@code schema} plus the output columns {@code values} names (non-empty ones), which must be new. */
     static StructType withOutputs(StructType schema, String features, String raw, String probability,
-                                  String prediction) {
+                                  String prediction, String outOfRange) {
         FrameShards.requireColumns(schema, features, null);
         StructType out = schema;
-        for (String[] c : new String[][]{{raw, "v"}, {probability, "v"}, {prediction, "d"}}) {
+        for (String[] c : new String[][]{{raw, "v"}, {probability, "v"}, {prediction, "d"}, {outOfRange, "b"}}) {
             if (c[0] == null || c[0].isEmpty()) {
                 continue;
             }
@@ -52,7 +58,8 @@ final class ColumnParams implements Serializable {
                 throw new DataException("output column '" + c[0] + "' exists already in the frame: choose another"
                         + " name");
             }
-            out = out.add(c[0], c[1].equals("v") ? SQLDataTypes.VectorType() : DataTypes.DoubleType, false);
+            out = out.add(c[0], c[1].equals("v") ? SQLDataTypes.VectorType() : c[1].equals("b")
+                    ? DataTypes.BooleanType : DataTypes.DoubleType, false);
         }
         return out;
     }

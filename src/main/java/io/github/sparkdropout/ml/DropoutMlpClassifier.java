@@ -95,6 +95,7 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public Param<String> predictionCol() { return columns.predictionCol; }
     public Param<String> probabilityCol() { return columns.probabilityCol; }
     public Param<String> rawPredictionCol() { return columns.rawPredictionCol; }
+    public Param<String> featuresOutOfRangeCol() { return columns.featuresOutOfRangeCol; }
     public Param<String> validationIndicatorCol() { return validationIndicatorCol; }
 
     public DropoutMlpClassifier setFeaturesCol(String v) { return put(featuresCol(), v); }
@@ -102,6 +103,7 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public DropoutMlpClassifier setPredictionCol(String v) { return put(predictionCol(), v); }
     public DropoutMlpClassifier setProbabilityCol(String v) { return put(probabilityCol(), v); }
     public DropoutMlpClassifier setRawPredictionCol(String v) { return put(rawPredictionCol(), v); }
+    public DropoutMlpClassifier setFeaturesOutOfRangeCol(String v) { return put(featuresOutOfRangeCol(), v); }
     public DropoutMlpClassifier setValidationIndicatorCol(String v) { return put(validationIndicatorCol, v); }
 
     public String getFeaturesCol() { return getOrDefault(featuresCol()); }
@@ -256,7 +258,7 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
             }
         }
         return ColumnParams.withOutputs(schema, getFeaturesCol(), getOrDefault(rawPredictionCol()),
-                getOrDefault(probabilityCol()), getOrDefault(predictionCol()));
+                getOrDefault(probabilityCol()), getOrDefault(predictionCol()), getOrDefault(featuresOutOfRangeCol()));
     }
 
     @Override

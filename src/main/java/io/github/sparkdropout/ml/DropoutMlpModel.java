@@ -40,8 +40,12 @@ import java.util.List;
 
 /**
  * A trained dropout MLP as a Spark ML {@link Model}: {@link #transform} adds the prediction (the class, a double),
- * the class probabilities and the raw prediction (the output layer's logits) to every row, computed on the
- * executors in batches. Saved with {@link #write} (Spark ML's params metadata, plus the network as the very DL4J zip
+ * the class probabilities and the raw prediction (the output layer's logits) to every row, computed on the executors
+ * in batches. Features are checked as every scorer here checks them: a vector of 784 finite values, else the
+ * transform fails with one line naming the column. Values outside [0, 1] are scored, as MLlib's models score
+ * whatever they get (a test set scaled by a scaler fitted on the training set strays a little outside), and flagged
+ * in {@code featuresOutOfRangeCol}: the network never saw such values (pixels of 0..255 are flagged on every row).
+ * Labels are not read. Saved with {@link #write} (Spark ML's params metadata, plus the network as the very DL4J zip
  * {@code ./submit.sh train} writes, under {@code data/network.zip}) and read with {@link #load}, on any Hadoop
  * filesystem; {@link #load} also takes a DL4J zip the job saved ({@code models/RUN/model.zip}, a checkpoint).
  */
@@ -87,11 +91,13 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
     public Param<String> predictionCol() { return columns.predictionCol; }
     public Param<String> probabilityCol() { return columns.probabilityCol; }
     public Param<String> rawPredictionCol() { return columns.rawPredictionCol; }
+    public Param<String> featuresOutOfRangeCol() { return columns.featuresOutOfRangeCol; }
 
     public DropoutMlpModel setFeaturesCol(String v) { set(featuresCol(), v); return this; }
     public DropoutMlpModel setPredictionCol(String v) { set(predictionCol(), v); return this; }
     public DropoutMlpModel setProbabilityCol(String v) { set(probabilityCol(), v); return this; }
     public DropoutMlpModel setRawPredictionCol(String v) { set(rawPredictionCol(), v); return this; }
+    public DropoutMlpModel setFeaturesOutOfRangeCol(String v) { set(featuresOutOfRangeCol(), v); return this; }
 
     public int numClasses() {
         return FashionMnist.CLASSES;
@@ -100,7 +106,7 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
     @Override
     public StructType transformSchema(StructType schema) {
         return ColumnParams.withOutputs(schema, getOrDefault(featuresCol()), getOrDefault(rawPredictionCol()),
-                getOrDefault(probabilityCol()), getOrDefault(predictionCol()));
+                getOrDefault(probabilityCol()), getOrDefault(predictionCol()), getOrDefault(featuresOutOfRangeCol()));
     }
 
     @Override
@@ -113,14 +119,16 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
         Broadcast<float[]> params = jsc.broadcast(ParamVectors.get(network()));
         Scorer scorer = new Scorer(uid, json, params, dataset.schema().fieldIndex(getOrDefault(featuresCol())),
                 getOrDefault(featuresCol()), !getOrDefault(rawPredictionCol()).isEmpty(),
-                !getOrDefault(probabilityCol()).isEmpty(), !getOrDefault(predictionCol()).isEmpty());
+                !getOrDefault(probabilityCol()).isEmpty(), !getOrDefault(predictionCol()).isEmpty(),
+                !getOrDefault(featuresOutOfRangeCol()).isEmpty());
         JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(scorer);
         return spark.createDataFrame(rows, out);
     }
 
     /** A partition's rows, scored in batches by a replica of the network in the executor. */
     private record Scorer(String uid, Broadcast<String> json, Broadcast<float[]> params, int featuresIndex,
-                          String featuresCol, boolean raw, boolean probability, boolean prediction)
+                          String featuresCol, boolean raw, boolean probability, boolean prediction,
+                          boolean outOfRange)
             implements FlatMapFunction<Iterator<Row>, Row>, Serializable {
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
@@ -165,16 +173,17 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
 
         private List<Row> score(MultiLayerNetwork net, List<Row> batch, float[] x) {
             int n = batch.size();
+            boolean[] outside = new boolean[n];
             for (int i = 0; i < n; i++) {
-                LeanInference.putFeatures(batch.get(i).get(featuresIndex), () -> "column '" + featuresCol + "'", x,
-                        i * FashionMnist.PIXELS);
+                outside[i] = LeanInference.putFeatures(batch.get(i).get(featuresIndex),
+                        () -> "column '" + featuresCol + "'", x, i * FashionMnist.PIXELS) >= 0;
             }
             LeanInference.Scores scores = LeanInference.score(net, x, n);
             List<Row> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Row r = batch.get(i);
                 Object[] values = new Object[r.length() + (raw ? 1 : 0) + (probability ? 1 : 0)
-                        + (prediction ? 1 : 0)];
+                        + (prediction ? 1 : 0) + (outOfRange ? 1 : 0)];
                 int c = 0;
                 for (; c < r.length(); c++) {
                     values[c] = r.get(c);
@@ -186,7 +195,10 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
                     values[c++] = new DenseVector(scores.probabilities(i));
                 }
                 if (prediction) {
-                    values[c] = (double) scores.prediction(i);
+                    values[c++] = (double) scores.prediction(i);
+                }
+                if (outOfRange) {
+                    values[c] = outside[i];
                 }
                 out.add(RowFactory.create(values));
             }

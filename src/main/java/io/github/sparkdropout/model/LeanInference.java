@@ -95,16 +95,33 @@ public final class LeanInference {
 
     /**
      * One row's features, checked, as float32 into {@code x} from {@code offset}: what every scorer of Spark rows
-     * takes (a vector, dense or sparse, of 784 values). Anything else is a {@link DataException} that starts with
-     * {@code where} (the value's name for the user, e.g. "column 'features'"; made only for the error).
+     * takes (a vector, dense or sparse, of 784 finite values). Anything else is a {@link DataException} that starts
+     * with {@code where} (the value's name for the user, e.g. "column 'features'"; made only for the error). Values
+     * outside [0, 1], the range every network here was trained on, are scored as they are: whether to refuse or to
+     * flag them is the caller's.
+     *
+     * @return the position of the first value outside [0, 1], or -1 if there is none
      */
-    public static void putFeatures(Object value, Supplier<String> where, float[] x, int offset) {
+    public static int putFeatures(Object value, Supplier<String> where, float[] x, int offset) {
         if (!(value instanceof Vector vector) || vector.size() != FashionMnist.PIXELS) {
             throw new DataException(where.get() + " must be a vector of " + FashionMnist.PIXELS + " values, got "
                     + (value instanceof Vector other ? other.size() : value == null ? "null"
                     : "a " + value.getClass().getSimpleName()));
         }
         FrameShards.dense(vector, x, offset);
+        int outside = -1;
+        // as float32, the values the network sees (and fit checks): a double beyond float's range is infinite
+        for (int j = 0; j < FashionMnist.PIXELS; j++) {
+            float f = x[offset + j];
+            if (!Float.isFinite(f)) { // NaN would give NaN probabilities, and argmax class 0
+                throw new DataException(where.get() + " holds " + f + " at position " + j + ": the features must be"
+                        + " finite numbers");
+            }
+            if (outside < 0 && (f < 0 || f > 1)) {
+                outside = j;
+            }
+        }
+        return outside;
     }
 
     /** {@code m} as float32 values, row after row (whatever its layout). */

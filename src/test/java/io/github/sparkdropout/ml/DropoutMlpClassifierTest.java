@@ -95,7 +95,7 @@ class DropoutMlpClassifierTest {
         assertTrue(Files.exists(Path.of(rows.get(1).getString(7))), rows.get(1).getString(7));
 
         Dataset<Row> predicted = model.transform(test);
-        assertEquals(List.of("label", "features", "rawPrediction", "probability", "prediction"),
+        assertEquals(List.of("label", "features", "rawPrediction", "probability", "prediction", "featuresOutOfRange"),
                 List.of(predicted.columns()));
         // the recorded test accuracy of the last epoch is MLlib's accuracy of the returned model on those rows
         assertEquals(rows.get(1).getDouble(1), accuracy(predicted), 1e-12);

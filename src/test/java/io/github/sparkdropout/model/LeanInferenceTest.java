@@ -137,6 +137,28 @@ class LeanInferenceTest {
                 () -> LeanInference.putFeatures(null, () -> "column 'pixels'", x, 0)).getMessage());
     }
 
+    /** Every scorer's rule: finite values, or one line naming where; values outside [0, 1] are reported. */
+    @Test
+    void featuresAreFiniteAndTheFirstOutsideTheTrainedRangeIsReported() {
+        float[] x = new float[784];
+        double[] v = new double[784];
+        assertEquals(-1, LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0));
+        v[0] = 1.0;
+        assertEquals(-1, LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0), "1 is in range");
+        v[40] = 255;
+        v[50] = -1;
+        assertEquals(40, LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0));
+        assertEquals(255f, x[40], "scored as it is");
+        v[60] = Double.NaN;
+        assertEquals("column 'f' holds NaN at position 60: the features must be finite numbers",
+                assertThrows(DataException.class, () -> LeanInference.putFeatures(Vectors.dense(v),
+                        () -> "column 'f'", x, 0)).getMessage());
+        assertEquals("row 2: 'features' holds Infinity at position 3: the features must be finite numbers",
+                assertThrows(DataException.class, () -> LeanInference.putFeatures(Vectors.sparse(784,
+                        new int[]{3}, new double[]{1e300}), () -> "row 2: 'features'", x, 0)).getMessage(),
+                "beyond float32: infinite, as the network would see it");
+    }
+
     @Test
     void aLayerNormalisedNetworkIsNotTheLeanOne() {
         MultiLayerNetwork normed = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(4).list()
