@@ -1,6 +1,5 @@
 package io.github.sparkdropout.job;
 
-import io.github.sparkdropout.checkpoint.RunClaim;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.ReadAhead;
 import io.github.sparkdropout.metrics.MetricsTable;

@@ -2,7 +2,7 @@ package io.github.sparkdropout.ml;
 
 import io.github.sparkdropout.TestData;
 import io.github.sparkdropout.TestSpark;
-import io.github.sparkdropout.checkpoint.RunClaim;
+import io.github.sparkdropout.job.RunClaim;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;

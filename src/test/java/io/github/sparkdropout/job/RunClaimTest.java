@@ -1,4 +1,4 @@
-package io.github.sparkdropout.checkpoint;
+package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.config.UsageException;
 import org.apache.hadoop.conf.Configuration;
