@@ -14,13 +14,15 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The training job, shaped like the book's {@code train_ch3}: where the run starts ({@link RunStart}: a new run, a
  * resumed one, or YARN's next attempt of the same submission), its data in Spark ({@link TrainingData.Source}: the
  * IDX files, or an Estimator's frame), then its epochs ({@link EpochLoop}: train, evaluate, record, then the final
- * model and curves). A run continues from its last checkpoint exactly: the workers' randomness is derived from
- * (seed, partition, epoch, round), so the resumed epochs are the ones an uninterrupted run trains.
+ * model and curves), written by the one driver that holds the run's {@link RunClaim}. A run continues from its last
+ * checkpoint exactly: the workers' randomness is derived from (seed, partition, epoch, round), so the resumed epochs
+ * are the ones an uninterrupted run trains.
  */
 public final class TrainJob {
     private final SparkSession spark;
@@ -48,11 +50,14 @@ public final class TrainJob {
         // not the application id even under YARN: an application may fit many times, and only `train` continues
         // its own run on a new application attempt
         TrainConfig settings = parsed.resolve(Deployment.of(spark.sparkContext()), RunStart.timestampRunId());
-        RunFiles files = record ? RunFiles.open(spark, settings.metrics()) : null;
-        if (files != null) {
-            files.requireNewRun(settings.runId());
+        if (!record) {
+            return train(RunStart.fresh(settings), null, source);
         }
-        return train(RunStart.fresh(settings), files, source);
+        RunFiles files = RunFiles.open(spark, settings.metrics());
+        try (RunClaim claim = claim(settings.metrics(), settings.runId())) {
+            files.requireNewRun(settings.runId());
+            return train(RunStart.fresh(settings), files, source);
+        }
     }
 
     /** Trains and records the new run {@code parsed} describes; returns the trained network. */
@@ -60,6 +65,12 @@ public final class TrainJob {
         Nd4jBackends.requireUsable();
         SparkContext sc = spark.sparkContext();
         TrainConfig settings = parsed.resolve(Deployment.of(sc), RunStart.generatedRunId(sc));
+        try (RunClaim claim = claim(settings.metrics(), settings.runId())) {
+            return newRunOrNextAttempt(sc, settings);
+        }
+    }
+
+    private MultiLayerNetwork newRunOrNextAttempt(SparkContext sc, TrainConfig settings) {
         RunFiles files = RunFiles.open(spark, settings.metrics());
         if (RunStart.reattemptContinues(sc, files, settings.runId())) { // never start a second run
             output.out().printf("attempt %s of application %s: continuing run %s%n",
@@ -81,7 +92,18 @@ public final class TrainJob {
         Nd4jBackends.requireUsable();
         String metrics = given.getOrDefault(TrainConfig.METRICS.name(),
                 TrainConfig.defaults().get(TrainConfig.METRICS.name()));
-        return continueRun(RunFiles.open(spark, metrics), runId, given);
+        try (RunClaim claim = claim(metrics, runId)) {
+            return continueRun(RunFiles.open(spark, metrics), runId, given);
+        }
+    }
+
+    /** Run {@code runId}, claimed for this driver before anything of it is written (see {@link RunClaim}). */
+    private RunClaim claim(String metrics, String runId) {
+        SparkContext sc = spark.sparkContext();
+        RunClaim claim = RunClaim.take(sc.hadoopConfiguration(), metrics, runId, RunClaim.Holder.thisProcess(
+                sc.applicationId(), Optional.ofNullable(sc.applicationAttemptId().getOrElse(() -> null))));
+        claim.takeover().ifPresent(output.out()::println);
+        return claim;
     }
 
     /** {@code --resume}'s value names a run: refused if empty (a new run's empty --run-id means "generate one"). */
