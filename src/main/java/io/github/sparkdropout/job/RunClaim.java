@@ -176,6 +176,15 @@ public final class RunClaim implements AutoCloseable {
      * Claims run {@code runId} under the metrics location {@code metricsRoot} for {@code me}; refused (a
      * {@link UsageException}, one line naming the holder) while another live driver holds it.
      */
+    /** {@link #take} for the driver of {@code sc}; a takeover of a dead driver's claim is said on {@code out}. */
+    static RunClaim forDriver(org.apache.spark.SparkContext sc, String metricsRoot, String runId,
+                              java.io.PrintStream out) {
+        RunClaim claim = take(sc.hadoopConfiguration(), metricsRoot, runId, Holder.thisProcess(sc.applicationId(),
+                Optional.ofNullable(sc.applicationAttemptId().getOrElse(() -> null))));
+        claim.takeover().ifPresent(out::println);
+        return claim;
+    }
+
     public static RunClaim take(Configuration hadoop, String metricsRoot, String runId, Holder me) {
         return take(hadoop, metricsRoot, runId, me, Timing.DEFAULT);
     }

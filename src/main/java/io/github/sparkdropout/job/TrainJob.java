@@ -14,7 +14,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import java.io.PrintStream;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The training job, shaped like the book's {@code train_ch3}: where the run starts ({@link RunStart}: a new run, a
@@ -99,11 +98,7 @@ public final class TrainJob {
 
     /** Run {@code runId}, claimed for this driver before anything of it is written (see {@link RunClaim}). */
     private RunClaim claim(String metrics, String runId) {
-        SparkContext sc = spark.sparkContext();
-        RunClaim claim = RunClaim.take(sc.hadoopConfiguration(), metrics, runId, RunClaim.Holder.thisProcess(
-                sc.applicationId(), Optional.ofNullable(sc.applicationAttemptId().getOrElse(() -> null))));
-        claim.takeover().ifPresent(output.out()::println);
-        return claim;
+        return RunClaim.forDriver(spark.sparkContext(), metrics, runId, output.out());
     }
 
     /** {@code --resume}'s value names a run: refused if empty (a new run's empty --run-id means "generate one"). */
@@ -122,13 +117,7 @@ public final class TrainJob {
         }
         int done = start.completedEpochs();
         if (start.settings().epochs() <= done) {
-            files.table().supersede(runId, done + 1);
-            if (files.store().publishModelUnlessCurrent(runId, start.network())) {
-                out.printf("model.zip of run %s was not the network of its last checkpoint (epoch %d): replaced by"
-                        + " it%n", runId, done);
-            }
-            out.printf("run %s already has its %d epochs; nothing to train (--epochs N > %d trains it further)%n"
-                    + "model: %s%n", runId, done, done, files.store().modelPath(runId));
+            files.settleFinished(runId, done, start.network(), out);
             return start.network();
         }
         out.printf("resuming run %s after epoch %d (%s)%n", runId, done, files.store().checkpointPath(runId, done));
