@@ -7,6 +7,7 @@ import io.github.sparkdropout.model.ParamVectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
@@ -226,6 +227,9 @@ public final class RunStore {
             out.write(zip(network, null));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the network " + path + ": " + e.getMessage(), e);
+        } catch (FSError e) {
+            throw new UncheckedIOException("cannot write the network " + path + ": " + writeFailure(e).getMessage(),
+                    writeFailure(e));
         }
     }
 
@@ -252,6 +256,14 @@ public final class RunStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path, e);
         }
+    }
+
+    /**
+     * The I/O failure inside {@code e}: Hadoop's local filesystem reports a failed write (a full disk) as
+     * {@link FSError}, an Error that passes any {@code catch (Exception)}.
+     */
+    private static IOException writeFailure(FSError e) {
+        return e.getCause() instanceof IOException io ? io : new IOException(e.getMessage(), e);
     }
 
     /** The FileContext of {@code fs} (HDFS, local, ...), or null for filesystems that have none (e.g. gs://). */
@@ -325,11 +337,14 @@ public final class RunStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot publish " + target, e);
+            throw new UncheckedIOException("cannot publish " + target + ": " + e.getMessage(), e);
+        } catch (FSError e) {
+            throw new UncheckedIOException("cannot publish " + target + ": " + writeFailure(e).getMessage(),
+                    writeFailure(e));
         } finally {
             try {
                 fs.delete(staging, false);
-            } catch (IOException ignored) {
+            } catch (IOException | FSError ignored) {
                 // a leftover staging file is invisible to readers
             }
         }

@@ -12,7 +12,9 @@ import java.util.Set;
 /**
  * Entry point of {@code submit.sh} / {@code spark-submit}: {@code COMMAND [options]}. A bad setting or bad input
  * prints one line {@code error: ...} and exits 2; any other failure prints one line {@code error: <what failed>
- * (full trace in <log file>)} and exits 1, its trace in the log, not across the terminal.
+ * (full trace in <log file>)} and exits 1, its trace in the log, not across the terminal. A command stopped by a
+ * signal (Ctrl-C: SIGINT; SIGTERM) prints no error: a run's own line says what is kept (job.Interruption), and the
+ * JVM exits with 128 + the signal's number (130, 143).
  *
  * <p>A success returns normally, and the JVM ends as a user's program does (a test holds every command to it). In
  * cluster deploy mode (the driver runs inside the cluster: YARN's application master, a standalone worker) a
@@ -31,15 +33,23 @@ public final class Main {
             "  dropout-demo   the seed's first listing: dropout of arange(16) at p = 0, 0.5, 1",
             "");
 
+    private static final String STOPPED = "stopped: the JVM is shutting down";
+    /** After a run's own hook (job.Interruption: its one line), before Spark's, which stops the SparkContext. */
+    private static final int QUIET_PRIORITY = org.apache.hadoop.fs.FileSystem.SHUTDOWN_HOOK_PRIORITY + 35;
+
     private Main() {
     }
 
     public static void main(String[] argv) {
+        boolean clusterDriver = "cluster".equals(System.getProperty("spark.submit.deployMode"));
+        if (!clusterDriver) {
+            org.apache.hadoop.util.ShutdownHookManager.get().addShutdownHook(Main::quiet, QUIET_PRIORITY);
+        }
         Outcome outcome = execute(argv);
         if (outcome.code() == 0) {
             return; // the JVM ends by itself: nothing of ours (or of the stages we start) keeps it alive
         }
-        if (!"cluster".equals(System.getProperty("spark.submit.deployMode"))) {
+        if (!clusterDriver) {
             System.exit(outcome.code()); // the shell's exit code
         }
         throw new JobFailedException(outcome.error(), outcome.code()); // the application's status and diagnostics
@@ -96,9 +106,15 @@ public final class Main {
                             + " evaluate, predict, dropout-demo)");
             }
         } catch (UsageException | DataException e) {
+            if (stopping()) {
+                return new Outcome(1, STOPPED);
+            }
             System.err.println("error: " + e.getMessage());
             return new Outcome(2, e.getMessage());
         } catch (Exception | Error e) { // not the user's input (Spark's own are checked, undeclared): one line here
+            if (stopping()) {
+                return new Outcome(1, STOPPED);
+            }
             DataException bad = badInputIn(e);
             if (bad != null) { // bad input found on an executor: it reaches the driver inside Spark's exception
                 System.err.println("error: " + bad.getMessage());
@@ -109,6 +125,26 @@ public final class Main {
             System.err.println("error: " + summary + " (full trace in " + logTrace(summary, e) + ")");
             return new Outcome(1, summary);
         }
+    }
+
+    /**
+     * At the JVM's exit the terminal gets nothing more: the command has said its last line, and what a stopping
+     * Spark throws in the threads of a command stopped by a signal (rejected callbacks, lost endpoints) is no news.
+     */
+    private static void quiet() {
+        System.out.flush();
+        System.err.flush();
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        System.setErr(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    }
+
+    /**
+     * Whether the JVM is shutting down under the command (Ctrl-C, SIGTERM): what that breaks is no error of its own;
+     * the run's shutdown hook says what is kept, and the JVM exits as it does for the signal (130, 143), whatever
+     * code this thread passes to {@code System.exit}.
+     */
+    private static boolean stopping() {
+        return org.apache.hadoop.util.ShutdownHookManager.get().isShutdownInProgress();
     }
 
     /** The {@link DataException} among {@code e}'s causes, if any. */

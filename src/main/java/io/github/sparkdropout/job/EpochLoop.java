@@ -45,7 +45,8 @@ import java.util.Properties;
  * <p>Recording follows one rule, kept in {@link #record}: an epoch's rows are appended to the metrics table first,
  * its checkpoint is published after them (on the appender's thread, one epoch in flight). A driver lost in between
  * leaves rows without their checkpoint; a run continued from its last checkpoint replaces those rows before it
- * trains ({@link #run}), so every row in the table belongs to a checkpoint or is about to.
+ * trains ({@link #run}), so every row in the table belongs to a checkpoint or is about to. A run whose JVM is
+ * stopped (Ctrl-C, SIGTERM) finishes the epoch being recorded and records none after it ({@link Interruption}).
  */
 final class EpochLoop {
     private final SparkSession spark;
@@ -54,16 +55,18 @@ final class EpochLoop {
     private final TrainingData data;
     private final RunFiles files; // null: nothing recorded (an Estimator's fit without a metrics path)
     private final ExecutorLosses losses;
+    private final Interruption interruption;
     private final List<EpochRecord> records = new ArrayList<>();
 
     EpochLoop(SparkSession spark, RunOutput output, RunStart start, TrainingData data, RunFiles files,
-              ExecutorLosses losses) {
+              ExecutorLosses losses, Interruption interruption) {
         this.spark = spark;
         this.output = output;
         this.start = start;
         this.data = data;
         this.files = files;
         this.losses = losses;
+        this.interruption = interruption;
     }
 
     /** Trains the epochs after the start's, records them; {@code runStart}: when the command started (nanos). */
@@ -73,6 +76,7 @@ final class EpochLoop {
         // once the data is loaded, the executors holding it have registered: barrier averaging needs their slots
         Deployment deployment = Deployment.of(sc);
         TrainConfig cfg = start.settings().withSyncFor(deployment);
+        interruption.training(cfg.epochs());
         if (start.continued()) { // only now, with the data checked and the settings resolved: bad input changed nothing
             int superseded = files.table().supersede(cfg.runId(), start.completedEpochs() + 1);
             if (superseded > 0) {
@@ -101,12 +105,16 @@ final class EpochLoop {
             ParamVectors.set(net, ParamVectors.get(start.network()));
         }
         trainEpochs(cfg, run, net);
+        String plot = new org.apache.hadoop.fs.Path(cfg.metrics(), "plots/" + cfg.runId() + ".png").toString();
         if (files != null) {
+            interruption.enter("while saving its final model", () -> keptAndNext(cfg, files));
             try {
                 files.store().publishModel(cfg.runId(), DropoutMlp.portable(net));
             } catch (RuntimeException e) {
                 throw failure(cfg, "saving the final model", e);
             }
+            interruption.enter("while drawing its plot", () -> "; its epochs and model are saved, draw the plot with "
+                    + drawAgain(cfg, plot));
         }
         EpochRecord last = records.get(records.size() - 1);
         double trainTotal = records.stream().mapToDouble(EpochRecord::trainSeconds).sum();
@@ -115,7 +123,7 @@ final class EpochLoop {
                 (System.nanoTime() - runStart) / 1e9);
         if (files != null) {
             out.printf("model: %s%n", files.store().modelPath(cfg.runId()));
-            drawCurves(cfg);
+            drawCurves(cfg, plot);
             out.printf("metrics: %s (query: ./submit.sh sql \"SELECT epoch, train_loss, train_acc, test_acc FROM"
                     + " metrics WHERE run_id = '%s' ORDER BY epoch\")%n",
                     files.table().tablePath(MetricsTable.EPOCHS), cfg.runId());
@@ -133,6 +141,7 @@ final class EpochLoop {
         try (EpochAppender appender = files != null ? new EpochAppender(files.table()) : null;
              DistributedTraining training = new DistributedTraining(jsc, net, networkJson, cfg.trainingSettings(),
                      output, losses)) {
+            interruption.publishing(appender);
             for (; epoch <= cfg.epochs(); epoch++) {
                 doing = "epoch " + epoch;
                 output.epochStarts(epoch, cfg.epochs());
@@ -162,18 +171,20 @@ final class EpochLoop {
                         ? stats.workerSeconds() / cfg.workers() : Double.NaN, started,
                         new Timestamp(System.currentTimeMillis()),
                         files != null ? files.store().checkpointPath(cfg.runId(), epoch).toString() : null);
-                output.clearProgress();
-                if (appender != null) {
-                    record(appender, run, epochRecord, eval, net);
-                }
-                records.add(epochRecord);
-                output.epochDone(epochRecord);
-                output.out().printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s%s, %.0f ex/s,"
-                                + " eval %.2f s)%n", epoch, epochRecord.trainLoss(), epochRecord.trainAcc(),
-                        epochRecord.testAcc(), epochRecord.trainSeconds(),
-                        Double.isNaN(epochRecord.workerBusySeconds()) ? "" : String.format(
-                                " of which workers busy %.2f s", epochRecord.workerBusySeconds()),
-                        epochRecord.examplesPerSecond(), epochRecord.evalSeconds());
+                interruption.record(epoch, () -> {
+                    output.clearProgress();
+                    if (appender != null) {
+                        record(appender, run, epochRecord, eval, net);
+                    }
+                    records.add(epochRecord);
+                    output.epochDone(epochRecord);
+                    output.out().printf("epoch %d: loss %.4f, train acc %.3f, test acc %.3f (train %.2f s%s, %.0f"
+                                    + " ex/s, eval %.2f s)%n", epochRecord.epoch(), epochRecord.trainLoss(),
+                            epochRecord.trainAcc(), epochRecord.testAcc(), epochRecord.trainSeconds(),
+                            Double.isNaN(epochRecord.workerBusySeconds()) ? "" : String.format(
+                                    " of which workers busy %.2f s", epochRecord.workerBusySeconds()),
+                            epochRecord.examplesPerSecond(), epochRecord.evalSeconds());
+                });
             }
             doing = "saving the results of epoch " + cfg.epochs(); // the appender's close: the last rows, checkpoint
         } catch (UsageException | DataException e) {
@@ -182,8 +193,10 @@ final class EpochLoop {
             output.clearProgress();
             throw failure(cfg, doing, e);
         } finally {
-            evaluation.release();
-            networkJson.destroy();
+            if (!interruption.stopping() && !spark.sparkContext().isStopped()) { // else Spark's shutdown frees them
+                evaluation.release();
+                networkJson.destroy();
+            }
         }
     }
 
@@ -202,8 +215,7 @@ final class EpochLoop {
                 () -> files.store().publishCheckpoint(run.runId(), epoch.epoch(), snapshot, state.toProperties()));
     }
 
-    private void drawCurves(TrainConfig cfg) {
-        String plot = new org.apache.hadoop.fs.Path(cfg.metrics(), "plots/" + cfg.runId() + ".png").toString();
+    private void drawCurves(TrainConfig cfg, String plot) {
         try {
             if (!start.continued()) { // this process trained every epoch: draw from them
                 CurvePlot.write(cfg.runId(), cfg, records, plot, spark.sparkContext().hadoopConfiguration());
@@ -211,14 +223,40 @@ final class EpochLoop {
                 CurvePlot.write(spark, files.table(), List.of(cfg.runId()), plot);
             }
             output.out().printf("plot: %s%n", plot);
-        } catch (java.io.UncheckedIOException e) { // the run and its model are saved: a missing figure is no failure
-            LoggerFactory.getLogger(EpochLoop.class).warn("{} (./submit.sh plot --run-id {} draws it again)",
-                    e.getMessage(), cfg.runId());
+        } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+            // the run and its model are saved: a missing figure (a full disk, no fonts) is no failure
+            Throwable why = e;
+            while (why.getCause() != null && why.getCause() != why) {
+                why = why.getCause();
+            }
+            LoggerFactory.getLogger(EpochLoop.class).warn("the plot {} was not drawn ({}); the run is saved, draw it"
+                    + " with {}", plot, why.getMessage() != null ? why.getMessage() : why.getClass().getSimpleName(),
+                    drawAgain(cfg, plot), e);
         }
+    }
+
+    /** The command that draws the run's plot from its rows. */
+    private static String drawAgain(TrainConfig cfg, String plot) {
+        return "./submit.sh plot --run-id " + cfg.runId() + " --out " + plot + metricsOption(cfg);
+    }
+
+    /** {@code --metrics DIR} when the run's is not the default one, else nothing. */
+    private static String metricsOption(TrainConfig cfg) {
+        return cfg.metrics().equals(TrainConfig.defaults().get(TrainConfig.METRICS.name())) ? ""
+                : " --metrics " + cfg.metrics();
     }
 
     /** What failed, where, and what the user can do: the one line a failed run ends with. */
     private JobFailure failure(TrainConfig cfg, String doing, Exception e) {
+        return new JobFailure(doing + " of run " + cfg.runId() + " failed: " + JobFailure.rootMessage(e)
+                + keptAndNext(cfg, files), e);
+    }
+
+    /**
+     * What of run {@code cfg} is kept and how to continue it, as the end of a line ({@code "; epochs 1-3 are
+     * recorded and saved, continue with ..."}); empty when nothing can be said ({@code files} null or unreadable).
+     */
+    static String keptAndNext(TrainConfig cfg, RunFiles files) {
         int kept;
         try {
             kept = files == null ? -1 : files.store().lastCheckpoint(cfg.runId()).orElse(0);
@@ -226,12 +264,10 @@ final class EpochLoop {
             kept = -1;
         }
         String saved = (kept == 1 ? "; epoch 1 is" : "; epochs 1-" + kept + " are") + " recorded and saved";
-        String next = kept < 0 ? "" : kept == 0 ? "; nothing was saved yet: train it again under another --run-id"
+        return kept < 0 ? "" : kept == 0 ? "; nothing was saved yet: train it again under another --run-id"
                 : FrameShards.DATA_SOURCE.equals(cfg.data()) // an Estimator's fit: its frame is not on disk
                 ? saved + " (a fit on a DataFrame cannot be resumed: fit again under another run id)"
-                : saved + ", continue with ./submit.sh train --resume " + cfg.runId() + (cfg.metrics().equals(
-                TrainConfig.defaults().get(TrainConfig.METRICS.name())) ? "" : " --metrics " + cfg.metrics());
-        return new JobFailure(doing + " of run " + cfg.runId() + " failed: " + JobFailure.rootMessage(e) + next, e);
+                : saved + ", continue with ./submit.sh train --resume " + cfg.runId() + metricsOption(cfg);
     }
 
     static String projectVersion() {

@@ -111,6 +111,7 @@ public final class TrainJob {
     private MultiLayerNetwork continueRun(RunFiles files, String runId, Map<String, String> given) {
         PrintStream out = output.out();
         RunStart start = RunStart.resume(spark.sparkContext(), files, runId, given);
+        files.table().requireWritable(); // a read-only location fails now, not after an epoch
         if (start.settings().trainingMaster() == TrainingMasterKind.STOCK) {
             out.printf("note: run %s uses DL4J's stock master, whose data splits and dropout masks are not drawn from"
                     + " the seed: it continues, but not exactly as an uninterrupted run would%n", runId);
@@ -133,9 +134,12 @@ public final class TrainJob {
         if (files != null) {
             MetricsTable.warmUpWriter(spark); // while the data load leaves a core idle
         }
-        try {
-            data = source.load(start.settings());
-            return new EpochLoop(spark, output, start, data, files, losses).run(runStart);
+        TrainConfig settings = start.settings();
+        try (Interruption interruption = files == null ? Interruption.unwatched(settings.runId())
+                : Interruption.watch(settings.runId(), start.completedEpochs(),
+                () -> EpochLoop.keptAndNext(settings, files), output)) {
+            data = source.load(settings);
+            return new EpochLoop(spark, output, start, data, files, losses, interruption).run(runStart);
         } finally {
             if (data != null) {
                 data.release().run();

@@ -6,6 +6,9 @@ import io.github.sparkdropout.fs.Protection;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.RowFactory;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -25,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -88,26 +92,63 @@ public final class CurvePlot {
         return render(byRun, out, hadoop);
     }
 
+    /**
+     * Writes the figure to {@code out}: to a hidden file beside it first, renamed over {@code out} once whole, so a
+     * failed write (a full disk) leaves no truncated PNG and an earlier figure stays until the new one is complete.
+     */
     private static int render(Map<String, List<Row>> byRun, String out, Configuration hadoop) {
         XYChart chart = chart(byRun);
+        Path path = new Path(out);
+        Path partial = new Path(path.getParent(), "." + path.getName() + "." + UUID.randomUUID() + ".partial");
+        FileSystem fs = null;
         try {
             byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-            Path path = new Path(out);
-            FileSystem fs = path.getFileSystem(hadoop);
+            fs = path.getFileSystem(hadoop);
             if (fs instanceof org.apache.hadoop.fs.LocalFileSystem) {
                 fs = ((org.apache.hadoop.fs.LocalFileSystem) fs).getRaw(); // a PNG for people: no .crc beside it
             }
             if (path.getParent() != null && !Protection.mkdirs(fs, path.getParent())) {
                 throw new IOException("cannot create " + path.getParent());
             }
-            try (FSDataOutputStream s = fs.create(path, Protection.file(fs), true, 1 << 16,
-                    fs.getDefaultReplication(path), fs.getDefaultBlockSize(path), null)) {
+            try (FSDataOutputStream s = fs.create(partial, Protection.file(fs), false, 1 << 16,
+                    fs.getDefaultReplication(partial), fs.getDefaultBlockSize(partial), null)) {
                 s.write(png);
             }
+            replace(fs, partial, path, hadoop);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(out + ": cannot write the plot: " + e.getMessage(), e);
+        } catch (FSError e) { // how Hadoop's local filesystem reports a failed write (ENOSPC, EIO): an Error
+            IOException cause = e.getCause() instanceof IOException io ? io : new IOException(e);
+            throw new java.io.UncheckedIOException(out + ": cannot write the plot: " + cause.getMessage(), cause);
+        } finally {
+            if (fs != null) {
+                try {
+                    fs.delete(partial, false);
+                } catch (IOException | FSError ignored) {
+                    // hidden by its leading dot
+                }
+            }
         }
         return chart.getSeriesMap().size();
+    }
+
+    /** Renames {@code from} over {@code to}: one step on POSIX local filesystems and HDFS, else delete and rename. */
+    private static void replace(FileSystem fs, Path from, Path to, Configuration hadoop) throws IOException {
+        if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem) { // rename(2) replaces the target atomically
+            if (!fs.rename(from, to)) {
+                throw new IOException("rename to " + to + " failed");
+            }
+            return;
+        }
+        try {
+            FileContext.getFileContext(fs.getUri(), hadoop).rename(fs.makeQualified(from), fs.makeQualified(to),
+                    Options.Rename.OVERWRITE);
+        } catch (UnsupportedOperationException | org.apache.hadoop.fs.UnsupportedFileSystemException noContext) {
+            fs.delete(to, false);
+            if (!fs.rename(from, to)) {
+                throw new IOException("rename to " + to + " failed");
+            }
+        }
     }
 
     static XYChart chart(Map<String, List<Row>> byRun) {

@@ -3,11 +3,14 @@ package io.github.sparkdropout.metrics;
 import io.github.sparkdropout.concurrent.DaemonThreads;
 import org.apache.spark.sql.Row;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Appends each finished epoch to the {@link MetricsTable} on a background thread, so the next epoch trains while
@@ -15,12 +18,15 @@ import java.util.concurrent.Future;
  * epoch publishes after its rows (its checkpoint).
  * At most one epoch is in flight: queuing epoch N first waits until epoch N-1 is published, so rows land in
  * order, and {@link #close()} waits for the last one — also when training fails, so a failure in epoch 7 still
- * leaves epochs 1-6 in the table. A write error surfaces on the next call.
+ * leaves epochs 1-6 in the table. A write error surfaces on the next call. {@link #stop} (a JVM shutting down) lets
+ * the epoch in flight finish and queues none after it.
  */
 public final class EpochAppender implements AutoCloseable {
     private final MetricsTable table;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(DaemonThreads.named("metrics-writer"));
-    private Future<?> inFlight;
+    private Future<?> inFlight; // guarded by this
+    private Publication publishing; // inFlight's work; guarded by this
+    private boolean stopped; // guarded by this
 
     public EpochAppender(MetricsTable table) {
         this.table = table;
@@ -32,18 +38,63 @@ public final class EpochAppender implements AutoCloseable {
      */
     public void append(Row epochRow, List<Row> classRows, String runId, int epoch, Runnable thenDo) {
         awaitInFlight();
-        inFlight = writer.submit(() -> {
-            table.appendEpoch(epochRow, classRows, runId, epoch);
-            thenDo.run();
-        });
+        List<Runnable> steps = new ArrayList<>(table.appendEpochSteps(epochRow, classRows, runId, epoch));
+        steps.add(thenDo);
+        synchronized (this) {
+            if (stopped) {
+                throw new IllegalStateException("epoch " + epoch + " of run " + runId + " is not recorded: the"
+                        + " metrics writer is stopped");
+            }
+            publishing = new Publication(steps);
+            inFlight = writer.submit(publishing);
+        }
+    }
+
+    /**
+     * Queues no further epoch and waits up to {@code timeout} for the one in flight (its rows, then its checkpoint)
+     * to be published; if it failed, tries its remaining steps once more in this thread (a Ctrl-C reaches every
+     * process of the terminal's group, also a {@code chmod} Hadoop's local filesystem runs for a new file). Returns
+     * whether it is published. Called from another thread than {@link #append}'s.
+     */
+    public boolean stop(long timeout, TimeUnit unit) {
+        Future<?> last;
+        Publication work;
+        synchronized (this) {
+            stopped = true;
+            last = inFlight;
+            work = publishing;
+        }
+        if (last == null) {
+            return true;
+        }
+        try {
+            last.get(timeout, unit);
+            return true;
+        } catch (ExecutionException failed) {
+            try {
+                work.run();
+                return true;
+            } catch (RuntimeException again) { // the thread that queued it reports the first failure
+                return false;
+            }
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private void awaitInFlight() {
-        if (inFlight == null) {
+        Future<?> last;
+        synchronized (this) {
+            last = inFlight;
+        }
+        if (last == null) {
             return;
         }
         try {
-            inFlight.get();
+            last.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while writing metrics", e);
@@ -51,7 +102,12 @@ public final class EpochAppender implements AutoCloseable {
             throw e.getCause() instanceof RuntimeException ? (RuntimeException) e.getCause()
                     : new IllegalStateException(e.getCause());
         } finally {
-            inFlight = null;
+            synchronized (this) {
+                if (inFlight == last) {
+                    inFlight = null;
+                    publishing = null;
+                }
+            }
         }
     }
 
@@ -62,6 +118,27 @@ public final class EpochAppender implements AutoCloseable {
             awaitInFlight();
         } finally {
             writer.shutdown();
+        }
+    }
+
+    /**
+     * An epoch's files, published one by one in order; run again after a failure, it goes on from the step that
+     * failed (a step that failed published nothing: each file appears by its last act, a rename).
+     */
+    private static final class Publication implements Runnable {
+        private final List<Runnable> steps;
+        private int done; // guarded by this
+
+        Publication(List<Runnable> steps) {
+            this.steps = List.copyOf(steps);
+        }
+
+        @Override
+        public synchronized void run() {
+            while (done < steps.size()) {
+                steps.get(done).run();
+                done++;
+            }
         }
     }
 }

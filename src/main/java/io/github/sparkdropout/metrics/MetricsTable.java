@@ -79,8 +79,8 @@ public final class MetricsTable {
     }
 
     /**
-     * Before training: the location must be creatable (so a bad --metrics fails now, not after the first epoch),
-     * and the run id new, so a rerun never mixes its epochs with an earlier run's.
+     * Before training: the location must be creatable and writable (so a bad --metrics fails now, not after the
+     * first epoch), and the run id new, so a rerun never mixes its epochs with an earlier run's.
      */
     public void requireNewRun(String runId) {
         try {
@@ -90,10 +90,36 @@ public final class MetricsTable {
         } catch (IOException e) {
             throw UsageException.atLocation(root + ": cannot create the metrics tables there", e);
         }
+        requireWritable();
         int n = recordedEpochs(runId);
         if (n > 0) {
             throw new UsageException("run id '" + runId + "' already has " + n + " epoch(s) in " + tablePath(EPOCHS)
                     + "; choose another --run-id (or omit it to generate one)");
+        }
+    }
+
+    /**
+     * The tables can take new files: a probe file is created in each, and deleted. Existing tables on a read-only
+     * filesystem, or in directories this user may not write, pass {@code mkdirs}; without this the run would train
+     * its first epoch and fail recording it.
+     */
+    public void requireWritable() {
+        for (String table : new String[]{EPOCHS, CLASSES}) {
+            Path probe = new Path(tablePath(table), "_probe-" + UUID.randomUUID()); // hidden from readers
+            try {
+                fs.create(probe, false).close();
+                fs.delete(probe, false);
+            } catch (IOException e) {
+                String where = root + ": cannot write the metrics tables there";
+                RuntimeException refused = UsageException.atLocation(where, e);
+                if (!(refused instanceof UsageException)) {
+                    throw refused;
+                }
+                // "/m/epochs/_probe-... (Read-only file system)": the reason, without the probe's name
+                String why = String.valueOf(e.getMessage()).replace(probe.toUri().getPath(), "").strip();
+                throw new UsageException(where + ": " + (why.startsWith("(") && why.endsWith(")")
+                        ? why.substring(1, why.length() - 1) : why));
+            }
         }
     }
 
@@ -131,9 +157,14 @@ public final class MetricsTable {
 
     /** Appends one epoch: its epoch row, then its per-class rows. */
     public void appendEpoch(Row epochRow, List<Row> classRows, String runId, int epoch) {
+        appendEpochSteps(epochRow, classRows, runId, epoch).forEach(Runnable::run);
+    }
+
+    /** {@link #appendEpoch}'s steps, to be run in order: each publishes one file, or nothing if it fails. */
+    List<Runnable> appendEpochSteps(Row epochRow, List<Row> classRows, String runId, int epoch) {
         String file = String.format("%s-epoch-%04d.parquet", runId, epoch);
-        publish(EPOCHS, MetricsSchema.EPOCHS, List.of(epochRow), file);
-        publish(CLASSES, MetricsSchema.CLASSES, classRows, file);
+        return List.of(() -> publish(EPOCHS, MetricsSchema.EPOCHS, List.of(epochRow), file),
+                () -> publish(CLASSES, MetricsSchema.CLASSES, classRows, file));
     }
 
     /**
@@ -198,10 +229,13 @@ public final class MetricsTable {
             }
         } catch (IOException e) {
             throw new IllegalStateException("writing " + dir + " failed: " + e.getMessage(), e);
+        } catch (org.apache.hadoop.fs.FSError e) { // a failed local write (a full disk): an Error, not an IOException
+            IOException cause = e.getCause() instanceof IOException io ? io : new IOException(e.getMessage(), e);
+            throw new IllegalStateException("writing " + dir + " failed: " + cause.getMessage(), cause);
         } finally {
             try {
                 fs.delete(staged, false);
-            } catch (IOException ignored) {
+            } catch (IOException | org.apache.hadoop.fs.FSError ignored) {
                 // a leftover staged file is invisible to readers (under _staging)
             }
         }
