@@ -24,6 +24,8 @@ public class UsageException extends RuntimeException {
         String type = cause.getClass().getName();
         boolean usersToFix = cause instanceof AccessDeniedException || cause instanceof FileNotFoundException
                 || cause instanceof java.nio.file.NotDirectoryException
+                || cause instanceof java.nio.file.FileSystemException fse
+                && "Read-only file system".equals(fse.getReason())
                 || type.equals("org.apache.hadoop.security.AccessControlException")
                 || type.equals("org.apache.hadoop.fs.ParentNotDirectoryException")
                 || type.equals("org.apache.hadoop.fs.FileAlreadyExistsException")

@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.config.UsageException;
+import io.github.sparkdropout.fs.Protection;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -189,6 +190,23 @@ public final class RunClaim implements AutoCloseable {
         return take(hadoop, metricsRoot, runId, me, Timing.DEFAULT);
     }
 
+    /**
+     * Why {@code dir} could not be created: Hadoop's local filesystem only answers false, so on a local disk the
+     * JDK is asked for the reason (e.g. "Read-only file system").
+     */
+    private static String whyNotCreated(FileSystem fs, Path dir) {
+        if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+            try {
+                Files.createDirectories(java.nio.file.Path.of(fs.makeQualified(dir).toUri()));
+            } catch (java.nio.file.FileSystemException e) {
+                return e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
+            } catch (IOException | RuntimeException e) {
+                return String.valueOf(e.getMessage());
+            }
+        }
+        return "cannot create " + dir;
+    }
+
     static RunClaim take(Configuration hadoop, String metricsRoot, String runId, Holder me, Timing timing) {
         if (runId.isEmpty() || runId.contains("/")) {
             throw new IllegalArgumentException("not a run id: '" + runId + "'");
@@ -197,8 +215,9 @@ public final class RunClaim implements AutoCloseable {
         try {
             FileSystem fs = dir.getFileSystem(hadoop);
             FsPermission umask = FsPermission.getUMask(hadoop);
-            if (!fs.mkdirs(dir, FsPermission.getDirDefault().applyUMask(umask).applyUMask(NOT_WRITABLE_BY_OTHERS))) {
-                throw new UsageException(dir + ": cannot create the run's claim there");
+            if (!Protection.mkdirs(fs, dir)) { // each missing parent protected too, as the job's directories are
+                throw new UsageException(metricsRoot + ": cannot write the metrics tables there: "
+                        + whyNotCreated(fs, dir));
             }
             FsPermission file = FsPermission.getFileDefault().applyUMask(umask).applyUMask(NOT_WRITABLE_BY_OTHERS);
             for (int attempt = 0; attempt < 100; attempt++) {
@@ -236,7 +255,13 @@ public final class RunClaim implements AutoCloseable {
             }
             throw new IllegalStateException("cannot claim run " + runId + " in " + dir + ": its claims keep changing");
         } catch (IOException e) {
-            throw UsageException.atLocation(dir + ": cannot claim run " + runId, e);
+            RuntimeException refused = UsageException.atLocation(dir + ": cannot claim run " + runId, e);
+            if (refused instanceof UsageException) { // said as the tables' own check says it: the location is at fault
+                throw new UsageException(metricsRoot + ": cannot write the metrics tables there: "
+                        + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                        : e.getMessage()));
+            }
+            throw refused;
         }
     }
 
