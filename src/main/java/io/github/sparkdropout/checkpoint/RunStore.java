@@ -3,14 +3,13 @@ package io.github.sparkdropout.checkpoint;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.fs.LiteralPaths;
 import io.github.sparkdropout.fs.Protection;
+import io.github.sparkdropout.fs.Renames;
 import io.github.sparkdropout.model.ParamVectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FSError;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -54,7 +53,6 @@ public final class RunStore {
     private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d{4,})\\.zip");
 
     private final FileSystem fs;
-    private final FileContext files; // renames that replace atomically; null where the filesystem has none
     private final FsPermission permission;
     private final Path models;
 
@@ -63,7 +61,6 @@ public final class RunStore {
         this.models = new Path(metricsRoot, "models");
         try {
             this.fs = models.getFileSystem(hadoop);
-            this.files = fileContext(fs, hadoop);
             this.permission = Protection.file(fs);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open " + models, e);
@@ -228,8 +225,8 @@ public final class RunStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the network " + path + ": " + e.getMessage(), e);
         } catch (FSError e) {
-            throw new UncheckedIOException("cannot write the network " + path + ": " + writeFailure(e).getMessage(),
-                    writeFailure(e));
+            throw new UncheckedIOException("cannot write the network " + path + ": " + Renames.writeFailure(e).getMessage(),
+                    Renames.writeFailure(e));
         }
     }
 
@@ -255,23 +252,6 @@ public final class RunStore {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path, e);
-        }
-    }
-
-    /**
-     * The I/O failure inside {@code e}: Hadoop's local filesystem reports a failed write (a full disk) as
-     * {@link FSError}, an Error that passes any {@code catch (Exception)}.
-     */
-    private static IOException writeFailure(FSError e) {
-        return e.getCause() instanceof IOException io ? io : new IOException(e.getMessage(), e);
-    }
-
-    /** The FileContext of {@code fs} (HDFS, local, ...), or null for filesystems that have none (e.g. gs://). */
-    private static FileContext fileContext(FileSystem fs, Configuration hadoop) {
-        try {
-            return FileContext.getFileContext(fs.getUri(), hadoop);
-        } catch (IOException | RuntimeException e) {
-            return null;
         }
     }
 
@@ -326,21 +306,12 @@ public final class RunStore {
             if (!Protection.mkdirs(fs, target.getParent())) {
                 throw new IOException("cannot create " + target.getParent());
             }
-            // replaces a model.zip when a completed run is continued for more epochs: in one step where the
-            // filesystem can (HDFS), else by delete and rename
-            if (files != null) {
-                files.rename(fs.makeQualified(staging), fs.makeQualified(target), Options.Rename.OVERWRITE);
-            } else {
-                fs.delete(target, false);
-                if (!fs.rename(staging, target)) {
-                    throw new IOException("rename to " + target + " failed");
-                }
-            }
+            Renames.replace(fs, staging, target); // model.zip is replaced when a finished run goes on
         } catch (IOException e) {
             throw new UncheckedIOException("cannot publish " + target + ": " + e.getMessage(), e);
         } catch (FSError e) {
-            throw new UncheckedIOException("cannot publish " + target + ": " + writeFailure(e).getMessage(),
-                    writeFailure(e));
+            throw new UncheckedIOException("cannot publish " + target + ": " + Renames.writeFailure(e).getMessage(),
+                    Renames.writeFailure(e));
         } finally {
             try {
                 fs.delete(staging, false);

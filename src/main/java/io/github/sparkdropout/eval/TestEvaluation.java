@@ -80,7 +80,7 @@ public final class TestEvaluation {
         Evaluation e = new Evaluation(classes);
         // the scorer's probabilities (DL4J's output, bit for bit): Evaluation counts each row's most probable class,
         // the scorer's prediction
-        e.eval(shard.getLabels(), LeanInference.score(net, shard.getFeatures()).probabilities());
+        e.eval(shard.getLabels(), LeanInference.output(net, shard.getFeatures()));
         return e;
     }
 

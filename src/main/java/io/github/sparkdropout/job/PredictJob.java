@@ -12,18 +12,14 @@ import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.fs.LiteralPaths;
 import io.github.sparkdropout.fs.Protection;
+import io.github.sparkdropout.fs.Renames;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.replica.ReplicaCache;
 import io.github.sparkdropout.replica.ReplicaKey;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
-import org.apache.hadoop.fs.UnsupportedFileSystemException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -37,15 +33,9 @@ import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import scala.Tuple2;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -138,7 +128,7 @@ public final class PredictJob {
             predictions.write().mode(SaveMode.Append).parquet(staging.toString());
             Row counts = predictions.selectExpr("count(*)", "count(label)",
                     "coalesce(sum(CAST(label = prediction AS INT)), 0)").first();
-            publish(fs, staging, target, out, hadoop);
+            publish(fs, staging, target, out);
             protect(out, hadoop);
             return new Result(runId, saved.epoch(), out, counts.getLong(0), counts.getLong(1), counts.getLong(2));
         } catch (IOException e) {
@@ -204,48 +194,11 @@ public final class PredictJob {
         }
     }
 
-    /**
-     * Renames the finished {@code staging} directory to {@code target}, unless something is there by now (another
-     * command's predictions): in one step that fails if the target exists. Hadoop's own rename cannot be used on the
-     * local filesystem: it checks first, renames after, and on a failed rename copies into an existing directory.
-     */
-    private static void publish(FileSystem fs, Path staging, Path target, String out, Configuration hadoop)
-            throws IOException {
-        File to = localFile(fs, target);
-        if (to != null) {
-            if (Files.exists(to.toPath(), LinkOption.NOFOLLOW_LINKS)) {
-                throw taken(out);
-            }
-            try { // rename(2): it refuses a directory that holds files (an empty one it replaces: nothing is lost)
-                Files.move(localFile(fs, staging).toPath(), to.toPath(), StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-                throw taken(out);
-            }
-            return;
-        }
-        FileContext files;
-        try {
-            files = FileContext.getFileContext(fs.getUri(), hadoop);
-        } catch (UnsupportedFileSystemException e) { // no atomic rename there: check, then rename
-            if (fs.exists(target)) {
-                throw taken(out);
-            }
-            if (!fs.rename(staging, target)) {
-                throw new IOException("rename of " + staging + " to " + target + " failed");
-            }
-            return;
-        }
-        try { // atomic on HDFS: fails if the target exists
-            files.rename(staging, target, Options.Rename.NONE);
-        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+    /** Puts the staged predictions at {@code --out}, unless another command put its own there first. */
+    private static void publish(FileSystem fs, Path staging, Path target, String out) throws IOException {
+        if (!Renames.moveUnlessTaken(fs, staging, target)) {
             throw taken(out);
         }
-    }
-
-    /** {@code p} as a local file, if {@code fs} is the local filesystem; else null. */
-    private static File localFile(FileSystem fs, Path p) {
-        return fs instanceof LocalFileSystem l ? l.pathToFile(p)
-                : fs instanceof RawLocalFileSystem r ? r.pathToFile(p) : null;
     }
 
     private static UsageException taken(String out) {

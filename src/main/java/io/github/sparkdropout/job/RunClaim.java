@@ -1,5 +1,6 @@
 package io.github.sparkdropout.job;
 
+import io.github.sparkdropout.concurrent.DaemonThreads;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.fs.Protection;
 import org.apache.hadoop.conf.Configuration;
@@ -80,7 +81,6 @@ public final class RunClaim implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunClaim.class);
     private static final Pattern NAME = Pattern.compile("(\\d{10})(\\.released)?");
     private static final String RELEASED = ".released";
-    private static final FsPermission NOT_WRITABLE_BY_OTHERS = new FsPermission((short) 0002);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
     /** How long a process may take to write the claim it has just created (readers see it empty meanwhile). */
     private static final Duration BEING_WRITTEN = Duration.ofSeconds(2);
@@ -164,11 +164,8 @@ public final class RunClaim implements AutoCloseable {
         this.fs = fs;
         this.path = path;
         this.takeover = takeover;
-        this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "run-claim-heartbeat " + path.getParent().getName());
-            t.setDaemon(true);
-            return t;
-        });
+        this.heartbeat = Executors.newSingleThreadScheduledExecutor(
+                DaemonThreads.named("run-claim-heartbeat " + path.getParent().getName()));
         long every = timing.heartbeat().toMillis();
         heartbeat.scheduleWithFixedDelay(this::beat, every, every, TimeUnit.MILLISECONDS);
     }
@@ -214,12 +211,11 @@ public final class RunClaim implements AutoCloseable {
         Path dir = new Path(new Path(metricsRoot, "claims"), runId);
         try {
             FileSystem fs = dir.getFileSystem(hadoop);
-            FsPermission umask = FsPermission.getUMask(hadoop);
             if (!Protection.mkdirs(fs, dir)) { // each missing parent protected too, as the job's directories are
                 throw new UsageException(metricsRoot + ": cannot write the metrics tables there: "
                         + whyNotCreated(fs, dir));
             }
-            FsPermission file = FsPermission.getFileDefault().applyUMask(umask).applyUMask(NOT_WRITABLE_BY_OTHERS);
+            FsPermission file = Protection.file(fs);
             for (int attempt = 0; attempt < 100; attempt++) {
                 List<Entry> entries = list(fs, dir);
                 Entry top = entries.isEmpty() ? null : entries.get(entries.size() - 1);

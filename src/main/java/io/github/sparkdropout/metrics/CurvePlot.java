@@ -3,12 +3,11 @@ package io.github.sparkdropout.metrics;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.fs.Protection;
+import io.github.sparkdropout.fs.Renames;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.RowFactory;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FSError;
-import org.apache.hadoop.fs.FileContext;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -114,11 +113,11 @@ public final class CurvePlot {
                     fs.getDefaultReplication(partial), fs.getDefaultBlockSize(partial), null)) {
                 s.write(png);
             }
-            replace(fs, partial, path, hadoop);
+            Renames.replace(fs, partial, path);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(out + ": cannot write the plot: " + e.getMessage(), e);
-        } catch (FSError e) { // how Hadoop's local filesystem reports a failed write (ENOSPC, EIO): an Error
-            IOException cause = e.getCause() instanceof IOException io ? io : new IOException(e);
+        } catch (FSError e) { // a failed local write (ENOSPC, EIO)
+            IOException cause = Renames.writeFailure(e);
             throw new java.io.UncheckedIOException(out + ": cannot write the plot: " + cause.getMessage(), cause);
         } finally {
             if (fs != null) {
@@ -130,25 +129,6 @@ public final class CurvePlot {
             }
         }
         return chart.getSeriesMap().size();
-    }
-
-    /** Renames {@code from} over {@code to}: one step on POSIX local filesystems and HDFS, else delete and rename. */
-    private static void replace(FileSystem fs, Path from, Path to, Configuration hadoop) throws IOException {
-        if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem) { // rename(2) replaces the target atomically
-            if (!fs.rename(from, to)) {
-                throw new IOException("rename to " + to + " failed");
-            }
-            return;
-        }
-        try {
-            FileContext.getFileContext(fs.getUri(), hadoop).rename(fs.makeQualified(from), fs.makeQualified(to),
-                    Options.Rename.OVERWRITE);
-        } catch (UnsupportedOperationException | org.apache.hadoop.fs.UnsupportedFileSystemException noContext) {
-            fs.delete(to, false);
-            if (!fs.rename(from, to)) {
-                throw new IOException("rename to " + to + " failed");
-            }
-        }
     }
 
     static XYChart chart(Map<String, List<Row>> byRun) {

@@ -3,6 +3,7 @@ package io.github.sparkdropout.metrics;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.fs.LiteralPaths;
 import io.github.sparkdropout.fs.Protection;
+import io.github.sparkdropout.fs.Renames;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -230,7 +231,7 @@ public final class MetricsTable {
         } catch (IOException e) {
             throw new IllegalStateException("writing " + dir + " failed: " + e.getMessage(), e);
         } catch (org.apache.hadoop.fs.FSError e) { // a failed local write (a full disk): an Error, not an IOException
-            IOException cause = e.getCause() instanceof IOException io ? io : new IOException(e.getMessage(), e);
+            IOException cause = Renames.writeFailure(e);
             throw new IllegalStateException("writing " + dir + " failed: " + cause.getMessage(), cause);
         } finally {
             try {

@@ -34,7 +34,7 @@ public final class LeanInference {
 
     /** {@code net}'s class probabilities for the rows of {@code x}, as {@code net.output(x, false)} gives them. */
     public static INDArray output(MultiLayerNetwork net, INDArray x) {
-        return score(net, x).probabilities();
+        return forward(net, x, false).probabilities(); // the evaluation's: no logits, no per-row values
     }
 
     /** {@code net}'s scores for the first {@code rows} examples in {@code x}: 784 float32 values each, in order. */
@@ -48,9 +48,13 @@ public final class LeanInference {
 
     /** {@code net}'s scores for the rows of {@code x}. */
     public static Scores score(MultiLayerNetwork net, INDArray x) {
+        return forward(net, x, true);
+    }
+
+    private static Scores forward(MultiLayerNetwork net, INDArray x, boolean withLogits) {
         if (x.rank() != 2 || x.dataType() != DataType.FLOAT || x.size(0) == 0
                 || !LeanSgdStep.differences(net).isEmpty()) {
-            return dl4j(net, x);
+            return dl4j(net, x, withLogits);
         }
         long n = x.size(0);
         int last = net.getnLayers() - 1;
@@ -64,7 +68,7 @@ public final class LeanInference {
             INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[]{n, w.size(1)}, 'f'); // as DL4J's
             HostBlas.gemm(in, w, z, false, false, 1.0, 0.0);
             HostBlas.gemm(ones, LeanSgdStep.row(b), z, true, false, 1.0, 1.0);
-            if (i == last) {
+            if (i == last && withLogits) {
                 logits = rowMajor(z); // read before the activation: DL4J's softmax overwrites z in place
             }
             INDArray activated = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(z, false);
@@ -82,13 +86,13 @@ public final class LeanInference {
      * take. DL4J keeps no output layer's pre-activation, so the logits are that layer's {@code z} computed again
      * from its input, as DL4J's dense output layer computes it.
      */
-    private static Scores dl4j(MultiLayerNetwork net, INDArray x) {
+    private static Scores dl4j(MultiLayerNetwork net, INDArray x, boolean withLogits) {
         List<INDArray> activations = net.feedForward(x, false);
         INDArray probabilities = activations.get(activations.size() - 1);
         Layer output = net.getOutputLayer();
         INDArray w = output.getParam("W");
         INDArray b = output.getParam("b");
-        float[] logits = w == null || b == null ? null
+        float[] logits = !withLogits || w == null || b == null ? null
                 : rowMajor(activations.get(activations.size() - 2).mmul(w).addiRowVector(b));
         return new Scores(probabilities, logits);
     }
@@ -129,7 +133,6 @@ public final class LeanInference {
         return m.dup('c').data().asFloat();
     }
 
-    /** A batch's scores, row by row: the output layer's logits, the class probabilities and the predicted class. */
     /**
      * The index of the largest of {@code values[offset .. offset + length)} relative to {@code offset}: the first
      * of equals, as ND4J's argmax and Evaluation take it. The one argmax over class scores of the project.
@@ -144,26 +147,36 @@ public final class LeanInference {
         return best;
     }
 
+    /**
+     * A batch's scores, row by row: the output layer's logits, the class probabilities and the predicted class (the
+     * per-row values are read out of the native array once, when first asked for).
+     */
     public static final class Scores {
         private final INDArray probabilities;
         private final int rows;
         private final int classes;
         private final float[] logitValues; // row after row; null where the network's output layer has no weights
-        private final float[] probabilityValues;
-        private final int[] predictions;
+        private float[] probabilityValues;
+        private int[] predictions;
 
         private Scores(INDArray probabilities, float[] logits) {
             this.probabilities = probabilities;
             this.rows = (int) probabilities.size(0);
             this.classes = (int) probabilities.size(1);
             this.logitValues = logits;
-            this.probabilityValues = rowMajor(probabilities);
-            this.predictions = new int[rows];
-            // over the probabilities, as ND4J's Evaluation counts predictions: predict's accuracy is evaluate's even
-            // where two classes' probabilities round to the same float (the first of them wins in both)
-            for (int i = 0; i < rows; i++) {
-                predictions[i] = argmax(probabilityValues, i * classes, classes);
+        }
+
+        private float[] probabilityValues() {
+            if (probabilityValues == null) {
+                probabilityValues = rowMajor(probabilities);
+                predictions = new int[rows];
+                // over the probabilities, as ND4J's Evaluation counts predictions: predict's accuracy is evaluate's
+                // even where two classes' probabilities round to the same float (the first of them wins in both)
+                for (int i = 0; i < rows; i++) {
+                    predictions[i] = argmax(probabilityValues, i * classes, classes);
+                }
             }
+            return probabilityValues;
         }
 
         public int rows() {
@@ -177,20 +190,21 @@ public final class LeanInference {
 
         /** Row {@code i}'s class probabilities. */
         public double[] probabilities(int i) {
-            return doubles(probabilityValues, i);
+            return doubles(probabilityValues(), i);
         }
 
         /** Row {@code i}'s logits: the output layer's values before its activation (softmax). */
         public double[] logits(int i) {
             if (logitValues == null) {
-                throw new UnsupportedOperationException("the network's output layer has no weights and bias to take"
-                        + " logits from");
+                throw new UnsupportedOperationException("no logits: the network's output layer has no weights and"
+                        + " bias to take them from, or they were not asked for");
             }
             return doubles(logitValues, i);
         }
 
         /** Row {@code i}'s predicted class: the most probable one. */
         public int prediction(int i) {
+            probabilityValues();
             return predictions[i];
         }
 
