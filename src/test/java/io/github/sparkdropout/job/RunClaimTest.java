@@ -144,8 +144,11 @@ class RunClaimTest {
     @ValueSource(strings = {"local", "hdfs"})
     void theClaimOfAProcessOfThisHostThatIsGoneIsTakenOverAtOnce(String fsKind) throws Exception {
         Location at = location(fsKind);
-        Process gone = new ProcessBuilder("true").start();
+        // cat runs until its input closes, so its start time is read while it still runs (a process that has
+        // already ended has no start time to read)
+        Process gone = new ProcessBuilder("cat").start();
         long started = gone.info().startInstant().orElseThrow().toEpochMilli();
+        gone.getOutputStream().close();
         assertEquals(0, gone.waitFor());
         RunClaim.Holder mine = me("app-new");
         RunClaim dead = at.take(new RunClaim.Holder("app-old", "", mine.host(), gone.pid(), started, 1L));
