@@ -28,7 +28,8 @@ public final class Setting<T> implements Serializable {
     private interface SerializableFunction<A, B> extends Function<A, B>, Serializable {
     }
 
-    private interface SerializablePredicate<A> extends Predicate<A>, Serializable {
+    /** A rule of valid values, kept with the setting (the Estimator's params are serialised with it). */
+    public interface SerializablePredicate<A> extends Predicate<A>, Serializable {
     }
 
     private Setting(String name, String description, Class<T> type, SerializableFunction<String, T> parser,
@@ -96,6 +97,29 @@ public final class Setting<T> implements Serializable {
                 "one of " + choices, false, columnOf(name));
     }
 
+    /**
+     * A list of integers, comma-separated ({@code 784,256,256,10}), each >= {@code min}, at least
+     * {@code minLength} of them; {@code valid} adds the rules of the whole list (described by {@code rule}).
+     */
+    public static Setting<int[]> intList(String name, String description, int min, int minLength,
+                                         SerializablePredicate<int[]> valid, String rule) {
+        return new Setting<>(name, description, int[].class,
+                s -> java.util.Arrays.stream(s.split(",", -1)).mapToInt(v -> Integer.parseInt(v.trim())).toArray(),
+                v -> v.length >= minLength && java.util.Arrays.stream(v).allMatch(x -> x >= min) && valid.test(v),
+                rule, false, columnOf(name));
+    }
+
+    /**
+     * A list of numbers in [{@code min}, {@code max}], comma-separated ({@code 0.2,0.5}), or {@value #AUTO}: a
+     * rule decides from other settings (its value is null until then).
+     */
+    public static Setting<double[]> doubleListOrAuto(String name, String description, double min, double max) {
+        return new Setting<>(name, description, double[].class, s -> s.equals(AUTO) ? null
+                : java.util.Arrays.stream(s.split(",", -1)).mapToDouble(v -> Double.parseDouble(v.trim())).toArray(),
+                v -> v == null || java.util.Arrays.stream(v).allMatch(x -> x >= min && x <= max),
+                AUTO + " or numbers in [" + min + ", " + max + "], comma-separated", true, columnOf(name));
+    }
+
     /** This setting recorded in the metrics table's column {@code column}. */
     public Setting<T> recordedAs(String column) {
         return new Setting<>(name, description, type, parser, validator, rule, auto, column);
@@ -141,7 +165,10 @@ public final class Setting<T> implements Serializable {
         return value;
     }
 
-    /** How {@code value} reads on the command line (enums lower-case, an unresolved {@link #intOrAuto} as auto). */
+    /**
+     * How {@code value} reads on the command line (enums lower-case, lists comma-separated, an unresolved "auto"
+     * as auto).
+     */
     public String format(Object value) {
         if (value instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT);
@@ -149,13 +176,35 @@ public final class Setting<T> implements Serializable {
         if (isAuto(value)) {
             return AUTO;
         }
+        if (value instanceof int[] ints) {
+            return java.util.Arrays.stream(ints).mapToObj(Integer::toString)
+                    .collect(java.util.stream.Collectors.joining(","));
+        }
+        if (value instanceof double[] doubles) {
+            return java.util.Arrays.stream(doubles).mapToObj(Double::toString)
+                    .collect(java.util.stream.Collectors.joining(","));
+        }
         return String.valueOf(value);
     }
 
-    /** The value as recorded in its column: enums by their lower-case name, an unresolved "auto" as null. */
+    /** Whether two values of this setting are the same (lists by their elements). */
+    public boolean same(Object a, Object b) {
+        return java.util.Objects.deepEquals(a, b);
+    }
+
+    /**
+     * The value as recorded in its column: enums by their lower-case name, lists as arrays of boxed values, an
+     * unresolved "auto" as null.
+     */
     public Object recorded(Object value) {
         if (value instanceof Enum<?> e) {
             return e.name().toLowerCase(Locale.ROOT);
+        }
+        if (value instanceof int[] ints) {
+            return java.util.Arrays.stream(ints).boxed().toArray(Integer[]::new);
+        }
+        if (value instanceof double[] doubles) {
+            return java.util.Arrays.stream(doubles).boxed().toArray(Double[]::new);
         }
         if (isAuto(value)) {
             return null;

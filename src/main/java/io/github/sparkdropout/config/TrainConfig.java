@@ -1,5 +1,8 @@
 package io.github.sparkdropout.config;
 
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FrameShards;
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.model.StepKind;
 import io.github.sparkdropout.model.Variant;
 import io.github.sparkdropout.spark.Deployment;
@@ -40,10 +43,13 @@ public final class TrainConfig implements Serializable {
     public static final Setting<Integer> AVERAGING_FREQUENCY = Setting.intSetting("averaging-frequency",
             "minibatch steps each worker takes between two parameter averagings", 1);
     public static final Setting<Double> LR = Setting.doubleSetting("lr", "SGD learning rate", 0, 100, false);
-    public static final Setting<Double> DROPOUT1 = Setting.doubleSetting("dropout1",
-            "probability of dropping an activation of hidden layer 1 (training only)", 0, 1, true);
-    public static final Setting<Double> DROPOUT2 = Setting.doubleSetting("dropout2",
-            "probability of dropping an activation of hidden layer 2 (training only)", 0, 1, true);
+    public static final Setting<int[]> LAYERS = Setting.intList("layers",
+            "layer sizes from input to output, comma-separated, as MLlib's layers (Fashion-MNIST: 784 first, 10"
+                    + " last)", 1, 3, l -> MlpShape.layersProblem(l) == null,
+            "at least 3 sizes >= 1, comma-separated (input, hidden..., output), the output >= 2");
+    public static final Setting<double[]> DROPOUTS = Setting.doubleListOrAuto("dropouts",
+            "probability of dropping an activation of each hidden layer, comma-separated (training only); auto = 0.2"
+                    + " after the first hidden layer, 0.5 after every other (the book's 0.2,0.5 for two)", 0, 1);
     public static final Setting<Long> SEED = Setting.longSetting("seed", "seed of initialisation, shuffling and masks");
     public static final Setting<TrainingMasterKind> TRAINING_MASTER = Setting.enumSetting("training-master",
             "resident: ours, data and replicas stay in the executors; stock: DL4J's ParameterAveragingTrainingMaster",
@@ -76,7 +82,7 @@ public final class TrainConfig implements Serializable {
 
     /** Every setting, in the order --help lists them and the metrics table records them. */
     public static final List<Setting<?>> SETTINGS = List.of(VARIANT, EPOCHS, WORKERS, BATCH_SIZE, AVERAGING_FREQUENCY,
-            LR, DROPOUT1, DROPOUT2, SEED, TRAINING_MASTER, STEP, AVERAGING_SYNC, THREADS_PER_WORKER, DATA, METRICS,
+            LR, LAYERS, DROPOUTS, SEED, TRAINING_MASTER, STEP, AVERAGING_SYNC, THREADS_PER_WORKER, DATA, METRICS,
             RUN_ID, TRAIN_LIMIT, TEST_LIMIT);
 
     /** Settings that mean something for our resident master only (DL4J's stock master has its own step and threads). */
@@ -96,9 +102,17 @@ public final class TrainConfig implements Serializable {
         return build(defaults(), overrides);
     }
 
+    /** Settings of earlier versions, and what took their place. */
+    private static final Map<String, String> RETIRED = Map.of(
+            "dropout1", "--dropout1 and --dropout2 became --dropouts P1,P2 (one probability per hidden layer)",
+            "dropout2", "--dropout1 and --dropout2 became --dropouts P1,P2 (one probability per hidden layer)");
+
     private static TrainConfig build(Map<String, String> base, Map<String, String> given) {
         Map<String, String> raw = new LinkedHashMap<>(base);
         for (Map.Entry<String, String> e : given.entrySet()) {
+            if (RETIRED.containsKey(e.getKey())) {
+                throw new UsageException(RETIRED.get(e.getKey()));
+            }
             if (!raw.containsKey(e.getKey())) {
                 throw new UsageException("unknown option --" + e.getKey());
             }
@@ -107,6 +121,10 @@ public final class TrainConfig implements Serializable {
         Map<String, Object> values = new LinkedHashMap<>();
         for (Setting<?> p : SETTINGS) {
             values.put(p.name(), p.parse(raw.get(p.name())));
+        }
+        int[] layers = (int[]) values.get(LAYERS.name());
+        if (values.get(DROPOUTS.name()) == null) { // auto: the book's rule for this depth
+            values.put(DROPOUTS.name(), MlpShape.defaultDropouts(layers.length - 2));
         }
         TrainConfig c = new TrainConfig(values);
         c.check(given.keySet());
@@ -126,12 +144,17 @@ public final class TrainConfig implements Serializable {
     public static TrainConfig resumed(Map<String, String> recorded, Map<String, String> given) {
         Map<String, String> base = new LinkedHashMap<>(defaults());
         base.putAll(recorded);
+        if (recorded.containsKey("dropout1") && !recorded.containsKey(DROPOUTS.name())) {
+            // recorded before --dropouts: the book's network with its two probabilities
+            base.put(DROPOUTS.name(), recorded.get("dropout1") + "," + recorded.get("dropout2"));
+        }
+        base.keySet().retainAll(SETTINGS.stream().map(Setting::name).toList());
         base.put(AVERAGING_SYNC.name(), AveragingSync.AUTO.name().toLowerCase(java.util.Locale.ROOT));
         TrainConfig run = build(base, Map.of());
         for (Map.Entry<String, String> e : given.entrySet()) {
             Setting<?> p = SETTINGS.stream().filter(q -> q.name().equals(e.getKey())).findFirst()
                     .orElseThrow(() -> new UsageException("unknown option --" + e.getKey()));
-            if (!RESUMABLE.contains(p) && !java.util.Objects.equals(p.parse(e.getValue()), run.values.get(p.name()))) {
+            if (!RESUMABLE.contains(p) && !p.same(p.parse(e.getValue()), run.values.get(p.name()))) {
                 throw new UsageException("--" + p.name() + " " + e.getValue() + " differs from run '" + run.runId()
                         + "' (" + p.format(run.values.get(p.name())) + "): a resumed run keeps the settings its result"
                         + " depends on; only --epochs, --metrics, --data and --averaging-sync may change");
@@ -156,7 +179,17 @@ public final class TrainConfig implements Serializable {
     }
 
     private void check(Set<String> given) {
-        if (variant() == Variant.CONCISE && (dropout1() == 1.0 || dropout2() == 1.0)) {
+        String shapeProblem = MlpShape.problem("--layers", layers(), "--dropouts", dropouts());
+        if (shapeProblem != null) {
+            throw new UsageException(shapeProblem);
+        }
+        if (!data().equals(FrameShards.DATA_SOURCE) && (layers()[0] != FashionMnist.PIXELS
+                || shape().classes() != FashionMnist.CLASSES)) {
+            throw new UsageException("--layers " + MlpShape.text(layers()) + " does not fit Fashion-MNIST: it must"
+                    + " start with " + FashionMnist.PIXELS + " (28 x 28 pixels) and end with " + FashionMnist.CLASSES
+                    + " (classes); only the hidden sizes between are yours to choose");
+        }
+        if (variant() == Variant.CONCISE && java.util.Arrays.stream(dropouts()).anyMatch(d -> d == 1.0)) {
             // DL4J's Dropout takes a retain probability and rejects 0 (= dropping everything).
             throw new UsageException("--variant concise cannot drop every activation (dropout 1.0): DL4J's Dropout"
                     + " needs a retain probability > 0; use --variant scratch or a dropout below 1");
@@ -299,8 +332,12 @@ public final class TrainConfig implements Serializable {
     /** How replicas meet to average; {@link AveragingSync#AUTO} until {@link #withSyncFor}. */
     public AveragingSync averagingSync() { return get(AVERAGING_SYNC); }
     public double lr() { return get(LR); }
-    public double dropout1() { return get(DROPOUT1); }
-    public double dropout2() { return get(DROPOUT2); }
+    /** Layer sizes, input to output. */
+    public int[] layers() { return get(LAYERS).clone(); }
+    /** Drop probabilities, one per hidden layer ("auto" resolved when the config is built). */
+    public double[] dropouts() { return get(DROPOUTS).clone(); }
+    /** The network's shape: {@link #layers} and {@link #dropouts}. */
+    public MlpShape shape() { return new MlpShape(get(LAYERS), get(DROPOUTS)); }
     public long seed() { return get(SEED); }
     public String data() { return get(DATA); }
     public String metrics() { return get(METRICS); }

@@ -1,6 +1,9 @@
 package io.github.sparkdropout.data;
 
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.attribute.Attribute;
+import org.apache.spark.ml.attribute.AttributeGroup;
+import org.apache.spark.ml.attribute.NominalAttribute;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
@@ -25,14 +28,14 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 
 import static org.apache.spark.sql.functions.col;
 
 /**
- * A Spark ML frame (a vector column of 784 values in [0, 1], a numeric label column 0..9) as the trainer's
- * {@link Shards}: one cached DL4J {@link DataSet} per worker. Every row is checked first, in one Spark job, so a bad
- * frame fails before training with one line naming the column and the problem.
+ * A Spark ML frame (a vector column of finite values, dense or sparse; a numeric label column of classes 0..k-1) as
+ * the trainer's {@link Shards}: one cached DL4J {@link DataSet} per worker. Every row is checked first, in one Spark
+ * job, so a bad frame fails before training with one line naming the column and the problem. The frame's shape
+ * (features, classes) is the caller's, e.g. from {@link #vectorSize} and {@link #classes}.
  */
 public final class FrameShards {
     /** What a run trained from a DataFrame records as its {@code data} (there is no path to read it from again). */
@@ -41,8 +44,8 @@ public final class FrameShards {
     private FrameShards() {
     }
 
-    /** The shards and what they hold (counted and checksummed in partition order). */
-    public record Loaded(JavaRDD<DataSet> shards, Provenance provenance, JavaRDD<?> cached) {
+    /** The shards, what they hold (counted and checksummed in partition order), and the features' range. */
+    public record Loaded(JavaRDD<DataSet> shards, Provenance provenance, FeatureRange range, JavaRDD<?> cached) {
         /** Frees the executors' memory the shards hold. */
         public void release() {
             cached.unpersist(false);
@@ -64,9 +67,74 @@ public final class FrameShards {
         }
     }
 
-    /** Whether {@code label} is a class 0..9: what fit trains on and what predict scores accuracy against. */
-    public static boolean isClass(double label) {
-        return label == Math.rint(label) && label >= 0 && label < FashionMnist.CLASSES;
+    /** Whether {@code label} is a class 0..classes-1: what fit trains on and what predict scores against. */
+    public static boolean isClass(double label, int classes) {
+        return label == Math.rint(label) && label >= 0 && label < classes;
+    }
+
+    /**
+     * The size of the vectors in {@code frame}'s column {@code featuresCol}: from the column's ML attributes (what
+     * VectorAssembler and MLlib's transformers record), else from its first non-null row (a small job).
+     */
+    public static int vectorSize(Dataset<?> frame, String featuresCol) {
+        int size = AttributeGroup.fromStructField(frame.schema().apply(featuresCol)).size();
+        if (size >= 0) {
+            return size;
+        }
+        List<Row> first = frame.select(col(featuresCol)).where(col(featuresCol).isNotNull()).limit(1)
+                .collectAsList();
+        if (first.isEmpty()) {
+            throw new DataException("column '" + featuresCol + "' has no values: the frame has no rows, or only"
+                    + " nulls there");
+        }
+        return ((Vector) first.get(0).get(0)).size();
+    }
+
+    /**
+     * The classes of {@code frame}'s column {@code labelCol}, as MLlib's classifiers count them: the column's
+     * nominal attribute (what StringIndexer records: the count and the names), else max label + 1, named by their
+     * numbers (a job over the column).
+     */
+    public static List<String> classes(Dataset<?> frame, String labelCol) {
+        java.util.Optional<List<String>> nominal = nominalClasses(frame.schema(), labelCol);
+        if (nominal.isPresent()) {
+            return requireClasses(nominal.get().size(), labelCol, nominal.get());
+        }
+        Row max = frame.agg(org.apache.spark.sql.functions.max(col(labelCol).cast("double"))).first();
+        if (max.isNullAt(0)) {
+            throw new DataException("column '" + labelCol + "' has no values: the frame has no rows, or only nulls"
+                    + " there");
+        }
+        double m = max.getDouble(0);
+        if (!(m == Math.rint(m)) || m < 0 || m >= Integer.MAX_VALUE) {
+            throw new DataException("column '" + labelCol + "' holds " + m + ": labels must be class indices 0, 1,"
+                    + " 2, ... (index strings with StringIndexer)");
+        }
+        int k = (int) m + 1;
+        return requireClasses(k, labelCol, java.util.stream.IntStream.range(0, k).mapToObj(Integer::toString)
+                .toList());
+    }
+
+    /** The classes the nominal attribute of column {@code labelCol} names (StringIndexer's), if it has one. */
+    public static java.util.Optional<List<String>> nominalClasses(StructType schema, String labelCol) {
+        Attribute attribute = Attribute.fromStructField(schema.apply(labelCol));
+        if (attribute instanceof NominalAttribute nominal && nominal.getNumValues().isDefined()) {
+            int k = (Integer) nominal.getNumValues().get();
+            List<String> names = new java.util.ArrayList<>();
+            for (int c = 0; c < k; c++) {
+                names.add(nominal.values().isDefined() ? nominal.getValue(c) : Integer.toString(c));
+            }
+            return java.util.Optional.of(names);
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static List<String> requireClasses(int k, String labelCol, List<String> names) {
+        if (k < 2) {
+            throw new DataException("column '" + labelCol + "' has " + k + " class" + (k == 1 ? "" : "es")
+                    + ": a classifier needs at least 2 (labels 0..k-1)");
+        }
+        return names;
     }
 
     /** One line naming the column and its problem, if {@code schema} lacks the columns or has the wrong types. */
@@ -79,20 +147,21 @@ public final class FrameShards {
         }
         if (!(schema.apply(featuresCol).dataType() instanceof VectorUDT)) {
             throw new DataException("column '" + featuresCol + "' is " + schema.apply(featuresCol).dataType()
-                    .simpleString() + ", not a vector (assemble the " + FashionMnist.PIXELS
-                    + " pixels with VectorAssembler)");
+                    .simpleString() + ", not a vector (assemble the feature columns with VectorAssembler)");
         }
         if (labelCol != null && !(schema.apply(labelCol).dataType() instanceof NumericType)) {
             throw new DataException("column '" + labelCol + "' is " + schema.apply(labelCol).dataType().simpleString()
-                    + ", not a number (a class 0.." + (FashionMnist.CLASSES - 1) + ")");
+                    + ", not a number (a class index 0, 1, ...: index strings with StringIndexer)");
         }
     }
 
     /**
      * {@code frame}'s ({@code featuresCol}, {@code labelCol}) rows as {@code partitions} cached shards (the frame is
-     * repartitioned unless it has that many partitions already), after checking every row.
+     * repartitioned unless it has that many partitions already), after checking every row: vectors of
+     * {@code features} finite values, labels 0..{@code classes}-1.
      */
-    public static Loaded of(Dataset<?> frame, String featuresCol, String labelCol, int partitions, String name) {
+    public static Loaded of(Dataset<?> frame, String featuresCol, String labelCol, int partitions, String name,
+                            int features, int classes) {
         requireColumns(frame.schema(), featuresCol, labelCol);
         Dataset<Row> input = frame.select(col(featuresCol), col(labelCol).cast("double"));
         if (input.javaRDD().getNumPartitions() != partitions) {
@@ -100,12 +169,14 @@ public final class FrameShards {
         }
         // ONE pass over the frame: each partition is checked and, if it is clean, made into its shard; the checks
         // come back to the driver, the shards stay cached where they were made
-        JavaRDD<Built> built = input.javaRDD().mapPartitions(it -> List.of(Built.of(it)).iterator())
+        JavaRDD<Built> built = input.javaRDD().mapPartitions(it -> List.of(Built.of(it, features, classes)).iterator())
                 .persist(StorageLevel.MEMORY_ONLY());
         built.setName(name + " shards (one DL4J DataSet per worker)");
         Provenance provenance;
+        List<Check> checks;
         try {
-            provenance = verdict(built.map(Built::check).collect(), featuresCol, labelCol, partitions, name);
+            checks = built.map(Built::check).collect();
+            provenance = verdict(checks, featuresCol, labelCol, partitions, name, features, classes);
         } catch (RuntimeException e) {
             built.unpersist(false);
             throw e;
@@ -113,13 +184,13 @@ public final class FrameShards {
         // a partition without rows (a frame's own partitioning can leave some empty) has no shard: its worker
         // joins every round and trains nothing, as a worker whose shard runs out does
         return new Loaded(built.flatMap(b -> b.shard() == null ? Collections.<DataSet>emptyIterator()
-                : List.of(b.shard()).iterator()), provenance, built);
+                : List.of(b.shard()).iterator()), provenance, range(checks, features), built);
     }
 
     /** A partition's check and, when the partition has no problem, its shard. */
     private record Built(Check check, DataSet shard) implements Serializable {
-        static Built of(Iterator<Row> rows) {
-            Check check = new Check();
+        static Built of(Iterator<Row> rows, int features, int classes) {
+            Check check = new Check(features, classes);
             DataSet shard = toDataSet(rows, check);
             return new Built(check, check.clean() ? shard : null);
         }
@@ -133,8 +204,10 @@ public final class FrameShards {
         long wrongSize;
         int aWrongSize;
         long nonFinite;
-        double min = Double.POSITIVE_INFINITY;
-        double max = Double.NEGATIVE_INFINITY;
+        final int features;
+        final int classes;
+        final double[] min; // per feature, over the rows that go into the shard
+        final double[] max;
         long badLabels;
         double aBadLabel;
         byte[] imagesDigest;
@@ -142,11 +215,21 @@ public final class FrameShards {
 
         private final transient MessageDigest images = sha256();
         private final transient MessageDigest labels = sha256();
-        private final transient ByteBuffer bits = ByteBuffer.allocate(FashionMnist.PIXELS * Float.BYTES);
+        private final transient ByteBuffer bits;
+        private final transient ByteBuffer labelBits = ByteBuffer.allocate(Integer.BYTES);
+
+        Check(int features, int classes) {
+            this.features = features;
+            this.classes = classes;
+            min = new double[features];
+            max = new double[features];
+            Arrays.fill(min, Double.POSITIVE_INFINITY);
+            Arrays.fill(max, Double.NEGATIVE_INFINITY);
+            bits = ByteBuffer.allocate(features * Float.BYTES);
+        }
 
         boolean clean() {
-            return nullFeatures == 0 && nullLabels == 0 && wrongSize == 0 && nonFinite == 0 && badLabels == 0
-                    && (rows == 0 || (min >= 0 && max <= 1));
+            return nullFeatures == 0 && nullLabels == 0 && wrongSize == 0 && nonFinite == 0 && badLabels == 0;
         }
 
         /** Checks one row; true if it can go into the shard (its features are then in {@code x}). */
@@ -158,12 +241,14 @@ public final class FrameShards {
                 ok = false;
             } else {
                 double l = r.getDouble(1);
-                if (!isClass(l)) {
+                if (!isClass(l, classes)) {
                     badLabels++;
                     aBadLabel = l;
                     ok = false;
+                } else if (classes <= 256) {
+                    labels.update((byte) l); // a byte a label, as the IDX label files hold them
                 } else {
-                    labels.update((byte) l);
+                    labels.update(labelBits.clear().putInt((int) l).array());
                 }
             }
             if (r.isNullAt(0)) {
@@ -171,25 +256,31 @@ public final class FrameShards {
                 return false;
             }
             Vector v = (Vector) r.get(0);
-            if (v.size() != FashionMnist.PIXELS) {
+            if (v.size() != features) {
                 wrongSize++;
                 aWrongSize = v.size();
                 return false;
             }
             dense(v, x, offset);
             bits.clear();
-            for (int j = offset; j < offset + FashionMnist.PIXELS; j++) {
+            boolean finite = true;
+            for (int j = offset; j < offset + features; j++) {
                 float f = x[j];
-                if (!Float.isFinite(f)) {
-                    nonFinite++;
-                    ok = false;
-                } else {
-                    min = Math.min(min, f);
-                    max = Math.max(max, f);
-                }
+                finite &= Float.isFinite(f);
                 bits.putFloat(f);
             }
             images.update(bits.array());
+            if (!finite) {
+                nonFinite++;
+                return false;
+            }
+            if (ok) {
+                for (int j = 0; j < features; j++) {
+                    float f = x[offset + j];
+                    min[j] = Math.min(min[j], f);
+                    max[j] = Math.max(max[j], f);
+                }
+            }
             return ok;
         }
 
@@ -202,7 +293,7 @@ public final class FrameShards {
 
     /** The frame's provenance, or one line on the first problem found over all partitions. */
     private static Provenance verdict(List<Check> checks, String featuresCol, String labelCol, int partitions,
-                                      String name) {
+                                      String name, int features, int classes) {
         long rows = 0;
         long nullFeatures = 0;
         long nullLabels = 0;
@@ -211,8 +302,6 @@ public final class FrameShards {
         long badLabels = 0;
         int aWrongSize = 0;
         double aBadLabel = 0;
-        double min = Double.POSITIVE_INFINITY;
-        double max = Double.NEGATIVE_INFINITY;
         MessageDigest images = sha256();
         MessageDigest labels = sha256();
         for (Check c : checks) {
@@ -224,8 +313,6 @@ public final class FrameShards {
             badLabels += c.badLabels;
             aWrongSize = c.wrongSize > 0 ? c.aWrongSize : aWrongSize;
             aBadLabel = c.badLabels > 0 ? c.aBadLabel : aBadLabel;
-            min = Math.min(min, c.min);
-            max = Math.max(max, c.max);
             images.update(c.imagesDigest);
             labels.update(c.labelsDigest);
         }
@@ -255,31 +342,43 @@ public final class FrameShards {
         }
         if (wrongSize > 0) {
             throw new DataException(f + " holds " + wrongSize + " vector(s) of " + aWrongSize + " values (e.g.) in the "
-                    + name + " frame: the network takes " + FashionMnist.PIXELS + " (28 x 28 pixels)");
+                    + name + " frame: the network takes " + features + " (layers starts with " + features + ")");
         }
         if (nonFinite > 0) {
-            throw new DataException(f + " has " + nonFinite + " NaN or infinite value(s) in the " + name + " frame");
-        }
-        if (min < 0 || max > 1) {
-            throw new DataException(String.format(Locale.ROOT, "%s has values outside [0, 1] in the %s frame (min %s,"
-                    + " max %s): scale the pixels to [0, 1] (divide by 255, or MinMaxScaler)", f, name, min, max));
+            throw new DataException(f + " has " + nonFinite + " row(s) with NaN or infinite values in the " + name
+                    + " frame");
         }
         if (badLabels > 0) {
-            throw new DataException(l + " has " + badLabels + " value(s) that are not a class 0.."
-                    + (FashionMnist.CLASSES - 1) + " in the " + name + " frame (e.g. " + aBadLabel + ")");
+            throw new DataException(l + " has " + badLabels + " value(s) that are not a class 0.." + (classes - 1)
+                    + " in the " + name + " frame (e.g. " + aBadLabel + "; layers ends with " + classes + ")");
         }
         return new Provenance((int) rows, HexFormat.of().formatHex(images.digest()),
                 HexFormat.of().formatHex(labels.digest()));
     }
 
+    /** The features' range over every partition's rows. */
+    private static FeatureRange range(List<Check> checks, int features) {
+        double[] min = new double[features];
+        double[] max = new double[features];
+        Arrays.fill(min, Double.POSITIVE_INFINITY);
+        Arrays.fill(max, Double.NEGATIVE_INFINITY);
+        for (Check c : checks) {
+            for (int j = 0; j < features; j++) {
+                min[j] = Math.min(min[j], c.min[j]);
+                max[j] = Math.max(max[j], c.max[j]);
+            }
+        }
+        return new FeatureRange(min, max);
+    }
+
     /**
-     * A partition as one DataSet (float32 features [n, 784], one-hot labels [n, 10]), every row checked by
-     * {@code check} on the way; null if any row failed.
+     * A partition as one DataSet (float32 features [n, features], one-hot labels [n, classes]), every row checked
+     * by {@code check} on the way; null if any row failed.
      */
     private static DataSet toDataSet(Iterator<Row> it, Check check) {
-        int px = FashionMnist.PIXELS;
+        int px = check.features;
         float[] x = new float[1024 * px];
-        byte[] y = new byte[1024];
+        int[] y = new int[1024];
         int n = 0;
         while (it.hasNext()) {
             Row r = it.next();
@@ -288,7 +387,7 @@ public final class FrameShards {
                 y = Arrays.copyOf(y, 2 * n);
             }
             if (check.row(r, x, n * px)) {
-                y[n++] = (byte) r.getDouble(1);
+                y[n++] = (int) r.getDouble(1);
             }
         }
         check.done();
@@ -299,7 +398,7 @@ public final class FrameShards {
         INDArray features = Nd4j.createUninitialized(DataType.FLOAT, n, px);
         features.data().asNioFloat().put(0, x, 0, n * px);
         Nd4j.getAffinityManager().tagLocation(features, AffinityManager.Location.HOST);
-        return new DataSet(features, Shards.oneHot(y, n));
+        return new DataSet(features, Shards.oneHot(y, n, check.classes));
     }
 
     /** {@code v} (dense or sparse) as float32 into {@code out} from {@code offset}. */

@@ -41,13 +41,22 @@ public final class Shards {
         return new DataSet(features(chunk.pixels(), n), oneHot(chunk.labels(), n));
     }
 
-    /** The first {@code n} class labels (0-9) as one-hot float32 rows [n, 10]. */
+    /** The first {@code n} Fashion-MNIST labels (0-9) as one-hot float32 rows [n, 10]. */
     static INDArray oneHot(byte[] labels, int n) {
-        INDArray y = Nd4j.zeros(DataType.FLOAT, n, FashionMnist.CLASSES);
+        int[] ints = new int[n];
+        for (int i = 0; i < n; i++) {
+            ints[i] = labels[i];
+        }
+        return oneHot(ints, n, FashionMnist.CLASSES);
+    }
+
+    /** The first {@code n} class labels (0..classes-1) as one-hot float32 rows [n, classes]. */
+    static INDArray oneHot(int[] labels, int n, int classes) {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, classes);
         Nd4j.getAffinityManager().ensureLocation(y, AffinityManager.Location.HOST); // CUDA: the zeros, on the host
         java.nio.FloatBuffer out = y.data().asNioFloat();
         for (int i = 0; i < n; i++) {
-            out.put(i * FashionMnist.CLASSES + labels[i], 1f);
+            out.put(i * classes + labels[i], 1f);
         }
         Nd4j.getAffinityManager().tagLocation(y, AffinityManager.Location.HOST);
         return y;

@@ -3,7 +3,6 @@ package io.github.sparkdropout.job;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
-import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.eval.EvalResult;
 import io.github.sparkdropout.eval.TestEvaluation;
@@ -99,8 +98,7 @@ final class EpochLoop {
                         : "",
                 ExecutorEnvironment.of(data.trainShards()));
 
-        MultiLayerNetwork net = DropoutMlp.create(cfg.variant(), cfg.lr(), cfg.dropout1(), cfg.dropout2(),
-                cfg.seed());
+        MultiLayerNetwork net = DropoutMlp.create(cfg.variant(), cfg.lr(), cfg.shape(), cfg.seed());
         if (start.continued()) {
             ParamVectors.set(net, ParamVectors.get(start.network()));
         }
@@ -156,12 +154,12 @@ final class EpochLoop {
                 try (JobDescription described = JobDescription.add(spark.sparkContext(), "sparkdropout run "
                         + cfg.runId() + ": epoch " + epoch + " of " + cfg.epochs() + ", " + averaging(cfg))) {
                     stats = training.fitEpoch(epoch, data.trainShards(), data.testShards(),
-                            TestEvaluation.inTraining(FashionMnist.CLASSES));
+                            TestEvaluation.inTraining(cfg.shape().classes()));
                     e1 = System.nanoTime();
                     inStage = training.epochEnd();
-                    eval = inStage != null ? TestEvaluation.merge(inStage.results(), FashionMnist.CLASSES)
+                    eval = inStage != null ? TestEvaluation.merge(inStage.results(), cfg.shape().classes())
                             : data.testShards() == null ? null
-                            : evaluation.evaluate(training.network(), data.testShards(), FashionMnist.CLASSES);
+                            : evaluation.evaluate(training.network(), data.testShards(), cfg.shape().classes());
                 }
                 long e2 = System.nanoTime();
                 double inStageSeconds = inStage != null ? inStage.seconds() : 0;
@@ -211,7 +209,7 @@ final class EpochLoop {
         MultiLayerNetwork snapshot = DropoutMlp.portable(net); // this epoch's parameters, copied now
         CheckpointState state = CheckpointState.of(run, epoch.epoch());
         appender.append(MetricsSchema.epochRow(run, epoch), eval == null ? List.of()
-                        : MetricsSchema.classRows(run.runId(), epoch.epoch(), eval), run.runId(), epoch.epoch(),
+                        : MetricsSchema.classRows(run.runId(), epoch.epoch(), eval, data.classNames()), run.runId(), epoch.epoch(),
                 () -> files.store().publishCheckpoint(run.runId(), epoch.epoch(), snapshot, state.toProperties()));
     }
 

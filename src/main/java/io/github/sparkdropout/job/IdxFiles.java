@@ -57,7 +57,7 @@ final class IdxFiles implements TrainingData.Source {
             throw e;
         }
         JavaRDD<DataSet> cachedTest = testShards;
-        return new TrainingData(trainShards, cachedTest, train, test, train.official() && test.official()
+        return new TrainingData(trainShards, cachedTest, train, test, FashionMnist.CLASS_NAMES, train.official() && test.official()
                 ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
                 (System.nanoTime() - t0) / 1e9, () -> {
                     trainShards.unpersist(false);

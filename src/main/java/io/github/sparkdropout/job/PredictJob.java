@@ -7,6 +7,7 @@ import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FeatureRange;
 import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.Shards;
@@ -272,8 +273,9 @@ public final class PredictJob {
                     for (int i = 0; i < batch.size(); i++) {
                         long index = batch.get(i)._2();
                         int offset = i * FashionMnist.PIXELS;
-                        int outside = LeanInference.putFeatures(batch.get(i)._1().get(0),
-                                () -> "row " + index + ": 'features'", x, offset);
+                        LeanInference.putFeatures(batch.get(i)._1().get(0), () -> "row " + index + ": 'features'", x,
+                                offset, FashionMnist.PIXELS);
+                        int outside = PIXELS_RANGE.firstOutside(x, offset);
                         if (outside >= 0) {
                             throw outOfRange(index, x[offset + outside], outside);
                         }
@@ -298,7 +300,7 @@ public final class PredictJob {
                 return null;
             }
             double l = ((Number) r.get(1)).doubleValue();
-            if (!FrameShards.isClass(l)) {
+            if (!FrameShards.isClass(l, FashionMnist.CLASSES)) {
                 throw new DataException("row " + index + ": 'label' is " + (l == Math.rint(l) && Math.abs(l) < 1e15
                         ? Long.toString((long) l) : Double.toString(l)) + ", not a class 0.."
                         + (FashionMnist.CLASSES - 1) + " (a null label marks an unlabelled image)");
@@ -311,6 +313,8 @@ public final class PredictJob {
          * (its IDX input always is); values outside [0, 1] are almost surely unscaled pixels (0..255), whose
          * predictions are confident and meaningless, and the printed accuracy would hide it.
          */
+        private static final FeatureRange PIXELS_RANGE = FeatureRange.unit(FashionMnist.PIXELS);
+
         private static DataException outOfRange(long index, float value, int position) {
             return new DataException("row " + index + ": 'features' holds " + value + " at position " + position
                     + ", outside [0, 1], the range the network was trained on: scale the pixels to [0, 1] (divide"

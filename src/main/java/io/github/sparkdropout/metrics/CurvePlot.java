@@ -2,6 +2,8 @@ package io.github.sparkdropout.metrics;
 
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.fs.Protection;
 import io.github.sparkdropout.fs.Renames;
 import org.apache.hadoop.conf.Configuration;
@@ -23,13 +25,17 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 import java.awt.BasicStroke;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 /**
  * The book's training-curve figure (train loss, train acc, test acc against epoch) for one or more runs of the
@@ -54,8 +60,12 @@ public final class CurvePlot {
         System.setProperty("java.awt.headless", "true");
         Dataset<Row> rows = table.read(MetricsTable.EPOCHS)
                 .where(col("run_id").isin(runIds.toArray()))
-                .select("run_id", "epoch", "train_loss", "train_acc", "test_acc", "variant", "workers",
-                        "batch_size", "averaging_frequency", "lr", "dropout1", "dropout2", "epochs")
+                .select(col("run_id"), col("epoch"), col("train_loss"), col("train_acc"), col("test_acc"),
+                        col("variant"), col("workers"), col("batch_size"), col("averaging_frequency"), col("lr"),
+                        // rows written before --layers and --dropouts: the book's network, its two probabilities
+                        coalesce(col("layers"), array(lit(FashionMnist.PIXELS), lit(MlpShape.BOOK_HIDDEN[0]),
+                                lit(MlpShape.BOOK_HIDDEN[1]), lit(FashionMnist.CLASSES))),
+                        coalesce(col("dropouts"), array(col("dropout1"), col("dropout2"))), col("epochs"))
                 .orderBy("run_id", "epoch");
         Map<String, List<Row>> byRun = new LinkedHashMap<>();
         for (String id : runIds) {
@@ -84,7 +94,8 @@ public final class CurvePlot {
         for (EpochRecord e : epochs) {
             rows.add(RowFactory.create(runId, e.epoch(), e.trainLoss(), e.trainAcc(), e.testAcc(),
                     config.variant().name().toLowerCase(Locale.ROOT), config.workers(), config.batchSize(),
-                    config.averagingFrequency(), config.lr(), config.dropout1(), config.dropout2(), config.epochs()));
+                    config.averagingFrequency(), config.lr(), Arrays.stream(config.layers()).boxed().toList(),
+                    Arrays.stream(config.dropouts()).boxed().toList(), config.epochs()));
         }
         Map<String, List<Row>> byRun = new LinkedHashMap<>();
         byRun.put(runId, rows);
@@ -131,12 +142,16 @@ public final class CurvePlot {
         return chart.getSeriesMap().size();
     }
 
+    private static String joined(List<Object> values, String separator) {
+        return values.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(separator));
+    }
+
     static XYChart chart(Map<String, List<Row>> byRun) {
         Row first = byRun.values().iterator().next().get(0);
         String title = byRun.size() == 1
-                ? String.format(Locale.ROOT, "%s: %s, %d workers, batch %d, avg every %d, lr %s, dropout %s/%s",
-                first.getString(0), first.getString(5), first.getInt(6), first.getInt(7), first.getInt(8),
-                first.getDouble(9), first.getDouble(10), first.getDouble(11))
+                ? String.format(Locale.ROOT, "%s: %s %s, %d workers, batch %d, avg every %d, lr %s, dropout %s",
+                first.getString(0), first.getString(5), joined(first.getList(10), "-"), first.getInt(6),
+                first.getInt(7), first.getInt(8), first.getDouble(9), joined(first.getList(11), "/"))
                 : "Training curves of " + byRun.size() + " runs";
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("epoch")
                 .yAxisTitle("loss / accuracy").build();

@@ -2,7 +2,6 @@ package io.github.sparkdropout.metrics;
 
 import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
-import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.eval.EvalResult;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -61,6 +60,13 @@ public final class MetricsSchema {
                 c.add(added(p.column(), sqlType(p.type()), (r, e) -> r.config().recordedValues().get(p.column())));
             }
         }
+        // the columns of the settings --dropouts replaced, kept for the queries written against them: the drop
+        // probabilities after hidden layers 1 and 2 (null where the network has fewer)
+        for (int hidden = 0; hidden < 2; hidden++) {
+            int h = hidden;
+            c.add(added("dropout" + (h + 1), f64, (r, e) -> h < r.config().dropouts().length
+                    ? r.config().dropouts()[h] : null));
+        }
         c.addAll(List.of(
                 col("per_worker_batch_size", i32, (r, e) -> r.config().perWorkerBatchSize()),
                 col("master", str, (r, e) -> r.master()),
@@ -101,6 +107,12 @@ public final class MetricsSchema {
         if (type == String.class || type.isEnum()) {
             return DataTypes.StringType;
         }
+        if (type == int[].class) {
+            return DataTypes.createArrayType(DataTypes.IntegerType, false);
+        }
+        if (type == double[].class) {
+            return DataTypes.createArrayType(DataTypes.DoubleType, false);
+        }
         throw new IllegalArgumentException("no column type for settings of " + type);
     }
 
@@ -121,14 +133,15 @@ public final class MetricsSchema {
         return RowFactory.create(COLUMNS.stream().map(c -> c.value().apply(run, e)).toArray());
     }
 
-    public static List<Row> classRows(String runId, int epoch, EvalResult eval) {
+    /** The classes table's rows of one epoch's evaluation; {@code classNames} by label. */
+    public static List<Row> classRows(String runId, int epoch, EvalResult eval, List<String> classNames) {
         List<Row> rows = new ArrayList<>();
         for (int c = 0; c < eval.support().length; c++) {
             Long[] counts = new Long[eval.confusion()[c].length];
             for (int j = 0; j < counts.length; j++) {
                 counts[j] = eval.confusion()[c][j];
             }
-            rows.add(RowFactory.create(runId, epoch, c, FashionMnist.CLASS_NAMES.get(c), eval.precision()[c],
+            rows.add(RowFactory.create(runId, epoch, c, classNames.get(c), eval.precision()[c],
                     eval.recall()[c], eval.f1()[c], eval.support()[c], counts));
         }
         return rows;

@@ -4,11 +4,14 @@ import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
+import io.github.sparkdropout.data.FeatureRange;
 import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.job.TrainJob;
 import io.github.sparkdropout.job.TrainingData;
 import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
@@ -26,6 +29,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.apache.spark.sql.functions.col;
@@ -34,12 +38,15 @@ import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.when;
 
 /**
- * The book's dropout MLP as a Spark ML {@link Estimator}: {@link #fit} trains it on a frame's partitions with the
+ * A dense dropout MLP as a Spark ML {@link Estimator}: {@link #fit} trains it on a frame's partitions with the
  * job's own parameter-averaging master (the same code path as {@code ./submit.sh train}) and returns a
- * {@link DropoutMlpModel}. The frame needs a vector column of 784 values in [0, 1] ({@code featuresCol}) and a label
- * column of classes 0..9 ({@code labelCol}); rows where the optional boolean {@code validationIndicatorCol} is true
- * are held out and evaluated after every epoch (the recorded {@code test_acc}). With {@code metrics} set, the fit
- * records its epochs, checkpoints, model and plot there exactly as the job does.
+ * {@link DropoutMlpModel}. The frame needs a vector column of finite values, dense or sparse ({@code featuresCol}),
+ * and a label column of classes 0..k-1 ({@code labelCol}); rows where the optional boolean
+ * {@code validationIndicatorCol} is true are held out and evaluated after every epoch (the recorded
+ * {@code test_acc}). The network is {@code layers} (MLlib's: sizes from input to output) with {@code dropouts}
+ * (one per hidden layer); unset, the input is the features' size, the output the number of classes (as MLlib
+ * counts them: the label column's metadata, else max label + 1), and the hidden part is the book's. With
+ * {@code metrics} set, the fit records its epochs, checkpoints, model and plot there exactly as the job does.
  *
  * <p>The training settings are the job's own declarations ({@link TrainConfig}), with their defaults, rules and
  * checks: a value the command line refuses, the Estimator refuses too.
@@ -64,10 +71,10 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public DropoutMlpClassifier(String uid) {
         this.uid = uid;
         this.columns = new ColumnParams(uid);
-        this.labelCol = new Param<>(uid, "labelCol", "label column name (classes 0..9)");
+        this.labelCol = new Param<>(uid, "labelCol", "label column name (classes 0..k-1)");
         this.validationIndicatorCol = new Param<>(uid, "validationIndicatorCol",
                 "name of a boolean column: true marks rows held out and evaluated after every epoch (optional)");
-        this.settings = SharedParams.declare(uid);
+        this.settings = SharedParams.declare(this);
         columns.setDefaults(this::setDefaultValue);
         setDefaultValue(labelCol, "label");
         settings.forEach((declaration, p) -> {
@@ -121,8 +128,10 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public IntParam batchSize() { return (IntParam) setting(TrainConfig.BATCH_SIZE); }
     public IntParam averagingFrequency() { return (IntParam) setting(TrainConfig.AVERAGING_FREQUENCY); }
     public DoubleParam lr() { return (DoubleParam) setting(TrainConfig.LR); }
-    public DoubleParam dropout1() { return (DoubleParam) setting(TrainConfig.DROPOUT1); }
-    public DoubleParam dropout2() { return (DoubleParam) setting(TrainConfig.DROPOUT2); }
+    /** Layer sizes from input to output, as MLlib's {@code layers}; unset: the frame's sizes around the book's. */
+    public IntArrayParam layers() { return (IntArrayParam) setting(TrainConfig.LAYERS); }
+    /** One drop probability per hidden layer; unset: 0.2 after the first, 0.5 after every other. */
+    public DoubleArrayParam dropouts() { return (DoubleArrayParam) setting(TrainConfig.DROPOUTS); }
     public LongParam seed() { return (LongParam) setting(TrainConfig.SEED); }
     public Param<String> trainingMaster() { return cast(setting(TrainConfig.TRAINING_MASTER)); }
     public Param<String> step() { return cast(setting(TrainConfig.STEP)); }
@@ -138,8 +147,8 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public DropoutMlpClassifier setBatchSize(int v) { return put(batchSize(), v); }
     public DropoutMlpClassifier setAveragingFrequency(int v) { return put(averagingFrequency(), v); }
     public DropoutMlpClassifier setLr(double v) { return put(lr(), v); }
-    public DropoutMlpClassifier setDropout1(double v) { return put(dropout1(), v); }
-    public DropoutMlpClassifier setDropout2(double v) { return put(dropout2(), v); }
+    public DropoutMlpClassifier setLayers(int[] v) { return put(layers(), v); }
+    public DropoutMlpClassifier setDropouts(double[] v) { return put(dropouts(), v); }
     public DropoutMlpClassifier setSeed(long v) { return put(seed(), v); }
     public DropoutMlpClassifier setTrainingMaster(String v) { return put(trainingMaster(), v); }
     public DropoutMlpClassifier setStep(String v) { return put(step(), v); }
@@ -156,8 +165,9 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     public int getBatchSize() { return (Integer) getOrDefault(batchSize()); }
     public int getAveragingFrequency() { return (Integer) getOrDefault(averagingFrequency()); }
     public double getLr() { return (Double) getOrDefault(lr()); }
-    public double getDropout1() { return (Double) getOrDefault(dropout1()); }
-    public double getDropout2() { return (Double) getOrDefault(dropout2()); }
+    /** The layers set; unset, the fit takes them from the frame (as MLlib, there is no default to get). */
+    public int[] getLayers() { return (int[]) getOrDefault(layers()); }
+    public double[] getDropouts() { return (double[]) getOrDefault(dropouts()); }
     public long getSeed() { return (Long) getOrDefault(seed()); }
 
     @SuppressWarnings("unchecked")
@@ -173,10 +183,12 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
 
     /**
      * The job's configuration for this fit: the settings set on this Estimator as flags over the packaged
-     * defaults, checked as the command line checks them (one-line {@code UsageException}).
+     * defaults, checked as the command line checks them (one-line {@code UsageException}); {@code layers} where
+     * the Estimator has none set.
      */
-    TrainConfig trainConfig() {
+    TrainConfig trainConfig(int[] layers) {
         Map<String, String> flags = new LinkedHashMap<>();
+        flags.put(TrainConfig.LAYERS.name(), TrainConfig.LAYERS.format(layers));
         settings.forEach((declaration, p) -> {
             if (isSet(p)) {
                 flags.put(declaration.name(), SharedParams.flagText(declaration, getOrDefault(p)));
@@ -193,28 +205,81 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     @Override
     public DropoutMlpModel fit(Dataset<?> dataset) {
         transformSchema(dataset.schema());
-        TrainConfig parsed = trainConfig(); // bad settings fail here, before any Spark job
+        // bad settings fail here, before any Spark job (the frame's sizes may take one)
+        trainConfig(isSet(layers()) ? getLayers() : frameLayersWithoutJobs(dataset.schema()));
         Dataset<Row> frame = dataset.toDF();
+        List<String> classNames;
+        int[] shape;
+        if (isSet(layers())) {
+            shape = getLayers();
+            classNames = namesOf(frame.schema(), shape[shape.length - 1]);
+        } else {
+            classNames = FrameShards.classes(frame, getLabelCol());
+            shape = withEnds(FrameShards.vectorSize(frame, getFeaturesCol()), classNames.size());
+        }
+        TrainConfig parsed = trainConfig(shape);
         String indicator = isDefined(validationIndicatorCol) ? getOrDefault(validationIndicatorCol) : null;
         boolean record = isDefined(metrics());
         TrainJob job = new TrainJob(frame.sparkSession(), new LoggedOutput(LoggerFactory.getLogger(
                 DropoutMlpClassifier.class)));
-        MultiLayerNetwork net = job.run(parsed, cfg -> load(frame, indicator, cfg), record);
-        DropoutMlpModel model = new DropoutMlpModel(uid, net);
+        FeatureRange[] trained = new FeatureRange[1];
+        MultiLayerNetwork net = job.run(parsed, cfg -> load(frame, indicator, cfg, classNames, trained), record);
+        DropoutMlpModel model = new DropoutMlpModel(uid, net, trained[0]);
         copyValues(model, new ParamMap());
         model.setParent(this);
         return model;
     }
 
-    /** The frame as training shards (one per worker) and, with a validation indicator, evaluation shards. */
-    private TrainingData load(Dataset<Row> frame, String indicator, TrainConfig cfg) {
+    /** {@code features}, the default hidden layers, {@code classes}. */
+    private static int[] withEnds(int features, int classes) {
+        int[] hidden = SharedParams.defaultHidden();
+        int[] layers = new int[hidden.length + 2];
+        layers[0] = features;
+        System.arraycopy(hidden, 0, layers, 1, hidden.length);
+        layers[layers.length - 1] = classes;
+        return layers;
+    }
+
+    /** Layers to check settings with before any job: the frame's where its metadata tells, placeholders else. */
+    private int[] frameLayersWithoutJobs(StructType schema) {
+        int features = org.apache.spark.ml.attribute.AttributeGroup.fromStructField(schema.apply(getFeaturesCol()))
+                .size();
+        return withEnds(Math.max(features, 1), FrameShards.nominalClasses(schema, getLabelCol())
+                .map(List::size).filter(k -> k >= 2).orElse(2));
+    }
+
+    /**
+     * The names of {@code classes} classes: the label column's (StringIndexer's metadata), else their numbers. A
+     * label column whose metadata counts other classes than {@code layers} ends with is refused.
+     */
+    private List<String> namesOf(StructType schema, int classes) {
+        java.util.Optional<List<String>> nominal = FrameShards.nominalClasses(schema, getLabelCol());
+        if (nominal.isPresent() && nominal.get().size() != classes) {
+            throw new DataException("column '" + getLabelCol() + "' has " + nominal.get().size() + " classes (its"
+                    + " metadata) but layers ends with " + classes + ": make the output layer the number of classes");
+        }
+        return nominal.orElseGet(() -> java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString)
+                .toList());
+    }
+
+    /**
+     * The frame as training shards (one per worker) and, with a validation indicator, evaluation shards; the
+     * training rows' feature range goes into {@code trained[0]}.
+     */
+    private TrainingData load(Dataset<Row> frame, String indicator, TrainConfig cfg, List<String> classNames,
+                              FeatureRange[] trained) {
         long t0 = System.nanoTime();
         String features = getFeaturesCol();
         String label = getLabelCol();
+        int inputs = cfg.shape().inputs();
+        int classes = cfg.shape().classes();
         if (indicator == null) {
-            FrameShards.Loaded train = FrameShards.of(frame, features, label, cfg.workers(), "training");
+            FrameShards.Loaded train = FrameShards.of(frame, features, label, cfg.workers(), "training", inputs,
+                    classes);
+            trained[0] = train.range();
             return new TrainingData(train.shards(), null, train.provenance(), FrameShards.Provenance.NONE,
-                    " (a DataFrame; no validation rows)", (System.nanoTime() - t0) / 1e9, train::release);
+                    classNames, " (a DataFrame; no validation rows)", (System.nanoTime() - t0) / 1e9,
+                    train::release);
         }
         Row marks = frame.agg(count(when(col(indicator).isNull(), 1)), count(when(col(indicator), 1))).first();
         if (marks.getLong(0) > 0) {
@@ -226,17 +291,18 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
                     + " validationIndicatorCol unset to train without validation)");
         }
         FrameShards.Loaded train = FrameShards.of(frame.where(not(col(indicator))), features, label, cfg.workers(),
-                "training");
+                "training", inputs, classes);
+        trained[0] = train.range();
         FrameShards.Loaded validation;
         try {
             validation = FrameShards.of(frame.where(col(indicator)), features, label,
-                    (int) Math.min(cfg.workers(), marks.getLong(1)), "validation");
+                    (int) Math.min(cfg.workers(), marks.getLong(1)), "validation", inputs, classes);
         } catch (RuntimeException e) {
             train.release();
             throw e;
         }
         return new TrainingData(train.shards(), validation.shards(), train.provenance(), validation.provenance(),
-                " (a DataFrame; validation rows marked by " + indicator + ")", (System.nanoTime() - t0) / 1e9,
+                classNames, " (a DataFrame; validation rows marked by " + indicator + ")", (System.nanoTime() - t0) / 1e9,
                 () -> {
                     train.release();
                     validation.release();

@@ -2,7 +2,8 @@ package io.github.sparkdropout.ml;
 
 import io.github.sparkdropout.checkpoint.RunStore;
 import io.github.sparkdropout.data.DataException;
-import io.github.sparkdropout.data.FashionMnist;
+import io.github.sparkdropout.data.FeatureRange;
+import io.github.sparkdropout.fs.LiteralPaths;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.ParamVectors;
@@ -17,6 +18,8 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReadable;
@@ -41,22 +44,25 @@ import java.util.List;
 /**
  * A trained dropout MLP as a Spark ML {@link Model}: {@link #transform} adds the prediction (the class, a double),
  * the class probabilities and the raw prediction (the output layer's logits) to every row, computed on the executors
- * in batches. Features are checked as every scorer here checks them: a vector of 784 finite values, else the
- * transform fails with one line naming the column. Values outside [0, 1] are scored, as MLlib's models score
- * whatever they get (a test set scaled by a scaler fitted on the training set strays a little outside), and flagged
- * in {@code featuresOutOfRangeCol}: the network never saw such values (pixels of 0..255 are flagged on every row).
- * Labels are not read. Saved with {@link #write} (Spark ML's params metadata, plus the network as the very DL4J zip
- * {@code ./submit.sh train} writes, under {@code data/network.zip}) and read with {@link #load}, on any Hadoop
- * filesystem; {@link #load} also takes a DL4J zip the job saved ({@code models/RUN/model.zip}, a checkpoint).
+ * in batches. Features are checked as every scorer here checks them: a vector of {@link #numFeatures} finite values,
+ * else the transform fails with one line naming the column. Values outside the range of the training rows (per
+ * feature) are scored, as MLlib's models score whatever they get (a test set scaled by a scaler fitted on the
+ * training set strays a little outside), and flagged in {@code featuresOutOfRangeCol}: the network never saw such
+ * values. Labels are not read. Saved with {@link #write} (Spark ML's params metadata, the network as the very DL4J
+ * zip {@code ./submit.sh train} writes, under {@code data/network.zip}, and the training range under
+ * {@code data/featureRange}) and read with {@link #load}, on any Hadoop filesystem; {@link #load} also takes a DL4J
+ * zip the job saved ({@code models/RUN/model.zip}, a checkpoint), whose range is Fashion-MNIST's [0, 1].
  */
 public final class DropoutMlpModel extends Model<DropoutMlpModel> implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
     private static final String NETWORK = "data/network.zip";
+    private static final String RANGE = "data/featureRange";
     private static final int BATCH = 1024;
 
     private final String uid;
     private final ColumnParams columns;
     private transient MultiLayerNetwork network; // the driver's copy; executors rebuild it from a broadcast
+    private FeatureRange trainedRange; // per feature, the training rows' smallest and largest value
 
     /** For Spark ML's reader and copies; {@link #load} and fits set the network. */
     public DropoutMlpModel(String uid) {
@@ -65,9 +71,20 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
         columns.setDefaults(this::setDefaultValue);
     }
 
-    DropoutMlpModel(String uid, MultiLayerNetwork network) {
+    /** A model of {@code network}, trained on features in {@code trainedRange}. */
+    DropoutMlpModel(String uid, MultiLayerNetwork network, FeatureRange trainedRange) {
         this(uid);
         this.network = DropoutMlp.portable(network);
+        if (trainedRange.size() != LeanInference.inputs(network)) {
+            throw new IllegalArgumentException("a range of " + trainedRange.size() + " features for a network of "
+                    + LeanInference.inputs(network) + " inputs");
+        }
+        this.trainedRange = trainedRange;
+    }
+
+    /** A model of a network the job trained on Fashion-MNIST (its features, scaled pixels, lie in [0, 1]). */
+    static DropoutMlpModel ofJobNetwork(String uid, MultiLayerNetwork network) {
+        return new DropoutMlpModel(uid, network, FeatureRange.unit(LeanInference.inputs(network)));
     }
 
     private void setDefaultValue(Param<String> p, String value) {
@@ -99,8 +116,19 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
     public DropoutMlpModel setRawPredictionCol(String v) { set(rawPredictionCol(), v); return this; }
     public DropoutMlpModel setFeaturesOutOfRangeCol(String v) { set(featuresOutOfRangeCol(), v); return this; }
 
+    /** The number of classes the network scores: its output layer's size. */
     public int numClasses() {
-        return FashionMnist.CLASSES;
+        return LeanInference.classes(network());
+    }
+
+    /** The size of the feature vectors the network takes: its input layer's size. */
+    public int numFeatures() {
+        return LeanInference.inputs(network());
+    }
+
+    /** Per feature, the smallest and largest value of the rows the network was trained on. */
+    public FeatureRange trainedRange() {
+        return trainedRange;
     }
 
     @Override
@@ -117,7 +145,7 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
         // left to Spark's ContextCleaner once the returned frame is gone: the frame may be used long after this call
         Broadcast<String> json = jsc.broadcast(network().getLayerWiseConfigurations().toJson());
         Broadcast<float[]> params = jsc.broadcast(ParamVectors.get(network()));
-        Scorer scorer = new Scorer(uid, json, params, dataset.schema().fieldIndex(getOrDefault(featuresCol())),
+        Scorer scorer = new Scorer(uid, json, params, trainedRange, dataset.schema().fieldIndex(getOrDefault(featuresCol())),
                 getOrDefault(featuresCol()), !getOrDefault(rawPredictionCol()).isEmpty(),
                 !getOrDefault(probabilityCol()).isEmpty(), !getOrDefault(predictionCol()).isEmpty(),
                 !getOrDefault(featuresOutOfRangeCol()).isEmpty());
@@ -126,14 +154,15 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
     }
 
     /** A partition's rows, scored in batches by a replica of the network in the executor. */
-    private record Scorer(String uid, Broadcast<String> json, Broadcast<float[]> params, int featuresIndex,
+    private record Scorer(String uid, Broadcast<String> json, Broadcast<float[]> params, FeatureRange range,
+                          int featuresIndex,
                           String featuresCol, boolean raw, boolean probability, boolean prediction,
                           boolean outOfRange)
             implements FlatMapFunction<Iterator<Row>, Row>, Serializable {
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
             MultiLayerNetwork net = ReplicaCache.acquire(replicaKey(), json.value(), params.value(), 1).net();
-            float[] x = new float[BATCH * FashionMnist.PIXELS];
+            float[] x = new float[BATCH * range.size()];
             List<Row> batch = new ArrayList<>(BATCH);
             return new Iterator<>() { // batch by batch: a partition's output is never all in memory at once
                 private Iterator<Row> scored = java.util.Collections.emptyIterator();
@@ -174,9 +203,11 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
         private List<Row> score(MultiLayerNetwork net, List<Row> batch, float[] x) {
             int n = batch.size();
             boolean[] outside = new boolean[n];
+            int size = range.size();
             for (int i = 0; i < n; i++) {
-                outside[i] = LeanInference.putFeatures(batch.get(i).get(featuresIndex),
-                        () -> "column '" + featuresCol + "'", x, i * FashionMnist.PIXELS) >= 0;
+                LeanInference.putFeatures(batch.get(i).get(featuresIndex), () -> "column '" + featuresCol + "'", x,
+                        i * size, size);
+                outside[i] = range.firstOutside(x, i * size) >= 0;
             }
             LeanInference.Scores scores = LeanInference.score(net, x, n);
             List<Row> out = new ArrayList<>(n);
@@ -210,6 +241,7 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
     public DropoutMlpModel copy(ParamMap extra) {
         DropoutMlpModel copy = copyValues(new DropoutMlpModel(uid), extra);
         copy.network = network;
+        copy.trainedRange = trainedRange;
         return (DropoutMlpModel) copy.setParent(parent());
     }
 
@@ -228,6 +260,10 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
                 }
                 RunStore.writeNetwork(model.network(), new Path(path, NETWORK),
                         sparkSession().sparkContext().hadoopConfiguration());
+                // as MLlib's models keep their data: one Parquet row (min, max)
+                sparkSession().createDataFrame(List.of(RowFactory.create(Vectors.dense(model.trainedRange.min()),
+                        Vectors.dense(model.trainedRange.max()))), RANGE_SCHEMA).repartition(1).write()
+                        .parquet(new Path(path, RANGE).toString());
             }
         };
     }
@@ -238,6 +274,7 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
             public DropoutMlpModel load(String path) {
                 Configuration hadoop = sparkSession().sparkContext().hadoopConfiguration();
                 Path p = new Path(path);
+                boolean hasRange;
                 try {
                     FileSystem fs = p.getFileSystem(hadoop);
                     if (!fs.exists(p)) {
@@ -245,19 +282,32 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
                                 + " model zip)");
                     }
                     if (fs.getFileStatus(p).isFile()) { // a network the job saved: model.zip or a checkpoint
-                        return new DropoutMlpModel(Identifiable$.MODULE$.randomUID("dropoutMlp"),
+                        return ofJobNetwork(Identifiable$.MODULE$.randomUID("dropoutMlp"),
                                 RunStore.readNetwork(p, hadoop));
                     }
+                    hasRange = fs.exists(new Path(p, RANGE));
                 } catch (IOException e) {
                     throw new UncheckedIOException(path + ": cannot be read: " + e.getMessage(), e);
                 }
                 DropoutMlpModel model = new DefaultParamsReadable<DropoutMlpModel>() {
                 }.read().session(sparkSession()).load(path);
                 model.network = RunStore.readNetwork(new Path(p, NETWORK), hadoop);
+                if (hasRange) {
+                    Row range = sparkSession().read().schema(RANGE_SCHEMA)
+                            .parquet(LiteralPaths.asGlob(new Path(p, RANGE))).first();
+                    model.trainedRange = new FeatureRange(((Vector) range.get(0)).toArray(),
+                            ((Vector) range.get(1)).toArray());
+                } else { // saved before models kept their range: they took Fashion-MNIST's scaled pixels only
+                    model.trainedRange = FeatureRange.unit(model.numFeatures());
+                }
                 return model;
             }
         };
     }
+
+    private static final StructType RANGE_SCHEMA = new StructType()
+            .add("min", org.apache.spark.ml.linalg.SQLDataTypes.VectorType(), false)
+            .add("max", org.apache.spark.ml.linalg.SQLDataTypes.VectorType(), false);
 
     /** A saved {@code DropoutMlpModel} directory, or a DL4J zip {@code ./submit.sh train} saved. */
     public static DropoutMlpModel load(String path) {

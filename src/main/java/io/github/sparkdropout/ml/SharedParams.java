@@ -3,7 +3,9 @@ package io.github.sparkdropout.ml;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.config.Setting;
 import io.github.sparkdropout.config.TrainConfig;
+import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
@@ -19,8 +21,8 @@ import java.util.Map;
  * Spark ML params made from the job's own setting declarations ({@link TrainConfig#PARAMS}: name, meaning, rule)
  * and defaults ({@code conf/train.properties}): the Estimator and the command line share one declaration, so a
  * value the CLI refuses, the Estimator refuses too. Names are the flags in camelCase ({@code --batch-size} is
- * {@code batchSize}); enum settings are strings, as on the command line; "auto" integers are
- * {@link #SPARK_AUTO}.
+ * {@code batchSize}); enum settings are strings, as on the command line; lists are arrays; "auto" integers are
+ * {@link #SPARK_AUTO}, an "auto" list is unset.
  */
 final class SharedParams {
     /** The settings a fit takes: all but where the data comes from (the frame is the data). */
@@ -46,8 +48,9 @@ final class SharedParams {
         return sb.toString();
     }
 
-    /** The Spark ML params of {@link #FIT_SETTINGS}, owned by {@code parent}, by declaration. */
-    static Map<Setting<?>, Param<?>> declare(String parent) {
+    /** The Spark ML params of {@link #FIT_SETTINGS}, owned by {@code owner} (its uid set), by declaration. */
+    static Map<Setting<?>, Param<?>> declare(org.apache.spark.ml.param.Params owner) {
+        String parent = owner.uid(); // the array params take their owner itself
         Map<Setting<?>, Param<?>> out = new LinkedHashMap<>();
         for (Setting<?> p : FIT_SETTINGS) {
             String name = camelCase(p.name());
@@ -55,6 +58,8 @@ final class SharedParams {
             out.put(p, p.type() == Integer.class ? new IntParam(parent, name, doc, new Accepts<>(p))
                     : p.type() == Long.class ? new LongParam(parent, name, doc, new Accepts<>(p))
                     : p.type() == Double.class ? new DoubleParam(parent, name, doc, new Accepts<>(p))
+                    : p.type() == int[].class ? new IntArrayParam(owner, name, doc, new Accepts<>(p))
+                    : p.type() == double[].class ? new DoubleArrayParam(owner, name, doc, new Accepts<>(p))
                     : new Param<String>(parent, name, doc, new Accepts<String>(p)));
         }
         return out;
@@ -63,12 +68,22 @@ final class SharedParams {
     /** The packaged defaults, read once (every Estimator copy, e.g. in a CrossValidator, needs them). */
     private static final Map<String, String> DEFAULTS = TrainConfig.defaults();
 
-    /** The default of {@code p} as its Spark param holds it, or null where the fit has none (metrics). */
+    /**
+     * The default of {@code p} as its Spark param holds it, or null where the fit has none: metrics, layers (the
+     * frame's shape decides, see {@link #defaultHidden}) and a list that is "auto" (a rule decides).
+     */
     static Object sparkDefault(Setting<?> p) {
-        if (p == TrainConfig.METRICS) {
-            return null; // a fit records its epochs only when asked to
+        if (p == TrainConfig.METRICS || p == TrainConfig.LAYERS) {
+            return null; // a fit records its epochs only when asked to; the frame gives the input and output sizes
         }
-        return sparkValue(p, p.parse(DEFAULTS.get(p.name())));
+        Object value = p.parse(DEFAULTS.get(p.name()));
+        return value == null && !(p.type() == Integer.class) ? null : sparkValue(p, value);
+    }
+
+    /** The hidden layers of the packaged default {@code layers}: the network's middle when the frame gives its ends. */
+    static int[] defaultHidden() {
+        int[] layers = TrainConfig.LAYERS.parse(DEFAULTS.get(TrainConfig.LAYERS.name()));
+        return java.util.Arrays.copyOfRange(layers, 1, layers.length - 1);
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.github.sparkdropout.model;
 
-import io.github.sparkdropout.data.FashionMnist;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
@@ -19,20 +18,17 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 import java.util.SplittableRandom;
 
 /**
- * The D2L 4.6 network: 784-256(ReLU)-256(ReLU)-10(softmax), cross-entropy, plain SGD, float32.
- * Dropout p1 after hidden layer 1 and p2 after hidden layer 2 — in DL4J a layer's dropout acts on its
- * <em>input</em>, so they sit on layers 2 and 3; the input and the logits are never dropped.
+ * The dropout MLP: dense ReLU hidden layers, a softmax output with cross-entropy, plain SGD, float32; by default
+ * the D2L 4.6 network 784-256(ReLU)-256(ReLU)-10(softmax) ({@link MlpShape#book}). The drop probability after hidden
+ * layer i acts, in DL4J, on the <em>input</em> of layer i + 1 (a layer's dropout drops its input), so the input
+ * and the logits are never dropped.
  */
 public final class DropoutMlp {
-    public static final int HIDDEN1 = 256;
-    public static final int HIDDEN2 = 256;
-
     private DropoutMlp() {
     }
 
     /** The configuration, as JSON-serialisable DL4J config (what executors rebuild replicas from). */
-    public static MultiLayerConfiguration configuration(Variant variant, double lr, double dropout1, double dropout2,
-                                                        long seed) {
+    public static MultiLayerConfiguration configuration(Variant variant, double lr, MlpShape shape, long seed) {
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
                 .seed(Nd4jSeeds.usable(seed))
                 .dataType(DataType.FLOAT)
@@ -43,14 +39,20 @@ public final class DropoutMlp {
         } else {
             base.weightInit(new NormalDistribution(0, 0.01));
         }
-        return base.list()
-                .layer(new DenseLayer.Builder().nIn(FashionMnist.PIXELS).nOut(HIDDEN1)
-                        .activation(Activation.RELU).build())
-                .layer(new DenseLayer.Builder().nIn(HIDDEN1).nOut(HIDDEN2)
-                        .activation(Activation.RELU).dropOut(dropout(variant, dropout1)).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN2)
-                        .nOut(FashionMnist.CLASSES).activation(Activation.SOFTMAX)
-                        .dropOut(dropout(variant, dropout2)).build())
+        int[] sizes = shape.layers();
+        NeuralNetConfiguration.ListBuilder list = base.list();
+        int last = sizes.length - 2; // index of the output layer among the weight layers
+        for (int i = 0; i < last; i++) {
+            DenseLayer.Builder dense = new DenseLayer.Builder().nIn(sizes[i]).nOut(sizes[i + 1])
+                    .activation(Activation.RELU);
+            if (i > 0) {
+                dense.dropOut(dropout(variant, shape.dropout(i - 1)));
+            }
+            list.layer(dense.build());
+        }
+        return list.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(sizes[last])
+                        .nOut(sizes[last + 1]).activation(Activation.SOFTMAX)
+                        .dropOut(dropout(variant, shape.dropout(last - 1))).build())
                 .build();
     }
 
@@ -83,8 +85,8 @@ public final class DropoutMlp {
     }
 
     /** A freshly initialised network. Scratch also draws biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch does. */
-    public static MultiLayerNetwork create(Variant variant, double lr, double dropout1, double dropout2, long seed) {
-        MultiLayerNetwork net = new MultiLayerNetwork(configuration(variant, lr, dropout1, dropout2, seed));
+    public static MultiLayerNetwork create(Variant variant, double lr, MlpShape shape, long seed) {
+        MultiLayerNetwork net = new MultiLayerNetwork(configuration(variant, lr, shape, seed));
         net.init();
         if (variant == Variant.SCRATCH) {
             SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);

@@ -1,7 +1,6 @@
 package io.github.sparkdropout.model;
 
 import io.github.sparkdropout.data.DataException;
-import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.FrameShards;
 import org.apache.spark.ml.linalg.Vector;
 import org.deeplearning4j.nn.api.Layer;
@@ -20,7 +19,7 @@ import java.util.function.Supplier;
  * examples, in inference mode (no dropout), and the check every row's features pass first ({@link #putFeatures}).
  * The Spark ML model's {@code transform}, {@code predict} and the test evaluation all score through it.
  *
- * <p>For the network {@link LeanSgdStep} implements it gives DL4J's {@code output(x, false)} bit for bit under every
+ * <p>For the networks {@link LeanSgdStep} implements it gives DL4J's {@code output(x, false)} bit for bit under every
  * OpenBLAS kernel set (tested under each one the CPU runs): each layer makes DL4J's own GEMM call, {@code X W} into
  * a column-major matrix as DL4J's dense layer allocates it (a row-major result is computed as {@code W^T X^T}, a
  * different call whose sums some kernel sets, Haswell's among them, round differently), its bias by a rank-1 GEMM
@@ -37,11 +36,15 @@ public final class LeanInference {
         return forward(net, x, false).probabilities(); // the evaluation's: no logits, no per-row values
     }
 
-    /** {@code net}'s scores for the first {@code rows} examples in {@code x}: 784 float32 values each, in order. */
+    /**
+     * {@code net}'s scores for the first {@code rows} examples in {@code x}: {@link #inputs(MultiLayerNetwork)}
+     * float32 values each, in order.
+     */
     public static Scores score(MultiLayerNetwork net, float[] x, int rows) {
+        int size = inputs(net);
         // straight into the native buffer, as the shards are built (no trimmed copy of the batch first)
-        INDArray features = Nd4j.createUninitialized(DataType.FLOAT, rows, FashionMnist.PIXELS);
-        features.data().asNioFloat().put(0, x, 0, rows * FashionMnist.PIXELS);
+        INDArray features = Nd4j.createUninitialized(DataType.FLOAT, rows, size);
+        features.data().asNioFloat().put(0, x, 0, rows * size);
         Nd4j.getAffinityManager().tagLocation(features, AffinityManager.Location.HOST);
         return score(net, features);
     }
@@ -97,35 +100,38 @@ public final class LeanInference {
         return new Scores(probabilities, logits);
     }
 
+    /** How many features {@code net} takes: its first layer's inputs. */
+    public static int inputs(MultiLayerNetwork net) {
+        return (int) net.getLayer(0).getParam("W").size(0);
+    }
+
+    /** How many classes {@code net} scores: its output layer's outputs. */
+    public static int classes(MultiLayerNetwork net) {
+        return (int) net.getOutputLayer().getParam("W").size(1);
+    }
+
     /**
      * One row's features, checked, as float32 into {@code x} from {@code offset}: what every scorer of Spark rows
-     * takes (a vector, dense or sparse, of 784 finite values). Anything else is a {@link DataException} that starts
-     * with {@code where} (the value's name for the user, e.g. "column 'features'"; made only for the error). Values
-     * outside [0, 1], the range every network here was trained on, are scored as they are: whether to refuse or to
-     * flag them is the caller's.
-     *
-     * @return the position of the first value outside [0, 1], or -1 if there is none
+     * takes (a vector, dense or sparse, of {@code size} finite values). Anything else is a {@link DataException}
+     * that starts with {@code where} (the value's name for the user, e.g. "column 'features'"; made only for the
+     * error). Whether a value outside the range the network was trained on is refused or flagged is the caller's
+     * ({@link io.github.sparkdropout.data.FeatureRange}).
      */
-    public static int putFeatures(Object value, Supplier<String> where, float[] x, int offset) {
-        if (!(value instanceof Vector vector) || vector.size() != FashionMnist.PIXELS) {
-            throw new DataException(where.get() + " must be a vector of " + FashionMnist.PIXELS + " values, got "
+    public static void putFeatures(Object value, Supplier<String> where, float[] x, int offset, int size) {
+        if (!(value instanceof Vector vector) || vector.size() != size) {
+            throw new DataException(where.get() + " must be a vector of " + size + " values, got "
                     + (value instanceof Vector other ? other.size() : value == null ? "null"
                     : "a " + value.getClass().getSimpleName()));
         }
         FrameShards.dense(vector, x, offset);
-        int outside = -1;
         // as float32, the values the network sees (and fit checks): a double beyond float's range is infinite
-        for (int j = 0; j < FashionMnist.PIXELS; j++) {
+        for (int j = 0; j < size; j++) {
             float f = x[offset + j];
             if (!Float.isFinite(f)) { // NaN would give NaN probabilities, and argmax class 0
                 throw new DataException(where.get() + " holds " + f + " at position " + j + ": the features must be"
                         + " finite numbers");
             }
-            if (outside < 0 && (f < 0 || f > 1)) {
-                outside = j;
-            }
         }
-        return outside;
     }
 
     /** {@code m} as float32 values, row after row (whatever its layout). */

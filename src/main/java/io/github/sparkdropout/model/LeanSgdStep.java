@@ -27,12 +27,13 @@ import java.util.Map;
 /**
  * One SGD step of the {@link DropoutMlp} written directly as ND4J ops on the DL4J network's own parameter views,
  * with the buffers of each batch size allocated once. Same maths as DL4J's fit (tested equal): dense layers
- * {@code Z = X W + b}, ReLU, the layers' configured {@link IDropout} on the inputs of layers 2 and 3, softmax +
- * cross-entropy averaged over the minibatch, plain SGD {@code p -= lr * grad}.
+ * {@code Z = X W + b}, ReLU, the layers' configured {@link IDropout} on the inputs of every layer but the first,
+ * softmax + cross-entropy averaged over the minibatch, plain SGD {@code p -= lr * grad}. Any depth from one hidden
+ * layer up and any widths ({@link MlpShape}).
  *
- * <p>It implements that one network shape and nothing else, so it checks the network when it is built
+ * <p>It implements that family of networks and nothing else, so it checks the network when it is built
  * ({@link #of}) and refuses any other with a message naming what differs: a changed {@link DropoutMlp} must never
- * be trained silently by maths written for the old one.
+ * be trained silently by maths written for another.
  *
  * <p>What it saves over DL4J's fit is per-step machinery, not arithmetic: no workspaces, solver or listeners;
  * each weight update is fused into the GEMM that computes its gradient ({@code W = W - lr * A^T dZ}, beta = 1),
@@ -48,28 +49,38 @@ public final class LeanSgdStep implements MinibatchStep {
     private final double lr;
     private final Map<Long, Buffers> buffers = new HashMap<>();
 
-    /** Per-batch-size scratch arrays (activations and back-propagated errors), reused every step. */
+    /**
+     * Per-batch-size scratch arrays, reused every step: for each weight layer i its pre-activation z[i] (ReLU'd in
+     * place for hidden layers); for each hidden layer i its dropped activations, ReLU derivative, back-propagated
+     * error and DL4J Dropout mask (with the buffer of ones DL4J fills its mask with before the draw).
+     */
     private static final class Buffers {
-        final INDArray z1, z2, z3, d1, d2, relu1, relu2, dz3, dd2, dd1, ones, mask1, mask2, maskOnes1, maskOnes2;
+        final INDArray[] z, dropped, relu, error, mask, maskOnes;
+        final INDArray dzOut, ones;
         final float[] logits, labels;
         final double[] exps;
 
-        Buffers(long b, long h1, long h2, long out) {
-            z1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1);
-            z2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
-            z3 = Nd4j.createUninitialized(DataType.FLOAT, b, out);
-            d1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1);
-            d2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
-            relu1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1);
-            relu2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
-            dz3 = Nd4j.createUninitialized(DataType.FLOAT, b, out);
-            dd2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
-            dd1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1);
+        Buffers(long b, long[] widths) { // widths: the weight layers' output sizes, the last one the classes
+            int hidden = widths.length - 1;
+            z = new INDArray[widths.length];
+            dropped = new INDArray[hidden];
+            relu = new INDArray[hidden];
+            error = new INDArray[hidden];
+            mask = new INDArray[hidden];
+            maskOnes = new INDArray[hidden];
+            for (int i = 0; i < widths.length; i++) {
+                z[i] = Nd4j.createUninitialized(DataType.FLOAT, b, widths[i]);
+            }
+            for (int i = 0; i < hidden; i++) {
+                dropped[i] = Nd4j.createUninitialized(DataType.FLOAT, b, widths[i]);
+                relu[i] = Nd4j.createUninitialized(DataType.FLOAT, b, widths[i]);
+                error[i] = Nd4j.createUninitialized(DataType.FLOAT, b, widths[i]);
+                mask[i] = Nd4j.createUninitialized(DataType.FLOAT, b, widths[i]); // DL4J Dropout's, see dropout()
+                maskOnes[i] = Nd4j.ones(DataType.FLOAT, b, widths[i]);
+            }
+            long out = widths[hidden];
+            dzOut = Nd4j.createUninitialized(DataType.FLOAT, b, out);
             ones = Nd4j.ones(DataType.FLOAT, 1, b); // bias gradients as GEMMs: colsum(dZ) = 1^T dZ
-            mask1 = Nd4j.createUninitialized(DataType.FLOAT, b, h1); // DL4J Dropout's masks, see dropout()
-            mask2 = Nd4j.createUninitialized(DataType.FLOAT, b, h2);
-            maskOnes1 = Nd4j.ones(DataType.FLOAT, b, h1); // what DL4J's Dropout fills its mask with before the draw
-            maskOnes2 = Nd4j.ones(DataType.FLOAT, b, h2);
             logits = new float[(int) (b * out)];
             labels = new float[(int) (b * out)];
             exps = new double[(int) out];
@@ -82,16 +93,11 @@ public final class LeanSgdStep implements MinibatchStep {
 
     /**
      * The lean step for {@code net}, or an {@link IllegalArgumentException} naming every way {@code net} differs
-     * from the shape this step implements: three layers, dense ReLU, dense ReLU, softmax output with
+     * from the networks this step implements: one or more dense ReLU layers, then a softmax output with
      * multi-class cross-entropy; biases; float32; one plain SGD learning rate; no regularisation, weight noise
-     * or constraints; dropout only on the inputs of layers 2 and 3.
+     * or constraints; no dropout on the network's input.
      */
     public static LeanSgdStep of(MultiLayerNetwork net) {
-        int layers = net.getLayerWiseConfigurations().getConfs().size();
-        if (layers != 3) {
-            throw new IllegalArgumentException("the lean SGD step implements a 3-layer network, this one has "
-                    + layers + " layers");
-        }
         List<String> differences = differences(net);
         if (!differences.isEmpty()) {
             throw new IllegalArgumentException("the lean SGD step does not implement this network: "
@@ -106,19 +112,21 @@ public final class LeanSgdStep implements MinibatchStep {
     static List<String> differences(MultiLayerNetwork net) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         List<String> differences = new ArrayList<>();
-        if (conf.getConfs().size() != 3) {
-            differences.add("it has " + conf.getConfs().size() + " layers, not 3");
+        int count = conf.getConfs().size();
+        if (count < 2) {
+            differences.add("it has " + count + " layer" + (count == 1 ? "" : "s") + ", not a hidden layer or more"
+                    + " and an output layer");
             return differences;
         }
         if (net.params().dataType() != DataType.FLOAT) {
             differences.add("parameters are " + net.params().dataType() + ", not FLOAT");
         }
         Double rate = null;
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < count; i++) {
             NeuralNetConfiguration c = conf.getConf(i);
             String where = "layer " + (i + 1);
             org.deeplearning4j.nn.conf.layers.Layer layer = c.getLayer();
-            boolean output = i == 2;
+            boolean output = i == count - 1;
             if (output ? !(layer instanceof OutputLayer) : !(layer.getClass() == DenseLayer.class)) {
                 differences.add(where + " is a " + layer.getClass().getSimpleName() + ", not a "
                         + (output ? "OutputLayer" : "DenseLayer"));
@@ -173,7 +181,7 @@ public final class LeanSgdStep implements MinibatchStep {
                 differences.add(where + " has constraints");
             }
             if (i == 0 && base.getIDropout() != null) {
-                differences.add("layer 1 drops its input (this step drops only the inputs of layers 2 and 3)");
+                differences.add("layer 1 drops its input (this step drops only the inputs of the layers after it)");
             }
             if (base.getGradientNormalization() != null
                     && base.getGradientNormalization() != org.deeplearning4j.nn.conf.GradientNormalization.None) {
@@ -245,38 +253,42 @@ public final class LeanSgdStep implements MinibatchStep {
 
     @Override
     public Outcome step(MultiLayerNetwork net, INDArray x, INDArray y) {
-        Layer l1 = net.getLayer(0);
-        Layer l2 = net.getLayer(1);
-        Layer l3 = net.getLayer(2);
-        INDArray w1 = l1.getParam("W");
-        INDArray b1 = row(l1.getParam("b"));
-        INDArray w2 = l2.getParam("W");
-        INDArray b2 = row(l2.getParam("b"));
-        INDArray w3 = l3.getParam("W");
-        INDArray b3 = row(l3.getParam("b"));
+        int layers = net.getnLayers();
+        int last = layers - 1;
+        INDArray[] w = new INDArray[layers];
+        INDArray[] b = new INDArray[layers];
+        IDropout[] drop = new IDropout[layers]; // drop[i]: the dropout on layer i's input (none on layer 0's)
+        long[] widths = new long[layers];
+        for (int i = 0; i < layers; i++) {
+            Layer l = net.getLayer(i);
+            w[i] = l.getParam("W");
+            b[i] = row(l.getParam("b"));
+            drop[i] = ((BaseLayer) l.conf().getLayer()).getIDropout();
+            widths[i] = w[i].size(1);
+        }
         long n = x.size(0);
-        Buffers s = buffers.computeIfAbsent(n, k -> new Buffers(k, w1.size(1), w2.size(1), w3.size(1)));
-        IDropout drop1 = ((BaseLayer) l2.conf().getLayer()).getIDropout();
-        IDropout drop2 = ((BaseLayer) l3.conf().getLayer()).getIDropout();
+        Buffers s = buffers.computeIfAbsent(n, k -> new Buffers(k, widths));
         LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
         int iteration = net.getIterationCount();
         int epoch = net.getEpochCount();
 
-        // ---- forward, dropout on (training)
-        HostBlas.gemm(x, w1, s.z1, false, false, 1.0, 0.0);
-        HostBlas.gemm(s.ones, b1, s.z1, true, false, 1.0, 1.0); // + bias, see addBias
-        RELU.apply(s.z1, s.z1); // in place: z1 now holds H1
-        INDArray in2 = dropout(drop1, s.z1, s.d1, s.mask1, s.maskOnes1, iteration, epoch, ws);
-        HostBlas.gemm(in2, w2, s.z2, false, false, 1.0, 0.0);
-        HostBlas.gemm(s.ones, b2, s.z2, true, false, 1.0, 1.0); // + bias, see addBias
-        RELU.apply(s.z2, s.z2); // H2
-        INDArray in3 = dropout(drop2, s.z2, s.d2, s.mask2, s.maskOnes2, iteration, epoch, ws);
-        HostBlas.gemm(in3, w3, s.z3, false, false, 1.0, 0.0);
-        HostBlas.gemm(s.ones, b3, s.z3, true, false, 1.0, 1.0); // + bias, see addBias
+        // ---- forward, dropout on (training); in[i] is layer i's input
+        INDArray[] in = new INDArray[layers];
+        in[0] = x;
+        for (int i = 0; i < layers; i++) {
+            HostBlas.gemm(in[i], w[i], s.z[i], false, false, 1.0, 0.0);
+            HostBlas.gemm(s.ones, b[i], s.z[i], true, false, 1.0, 1.0); // + bias, see addBias
+            if (i < last) {
+                RELU.apply(s.z[i], s.z[i]); // in place: z[i] now holds the hidden activations
+                in[i + 1] = dropout(drop[i + 1], s.z[i], s.dropped[i], s.mask[i], s.maskOnes[i], iteration, epoch,
+                        ws);
+            }
+        }
+        INDArray zOut = s.z[last];
 
-        // ---- softmax, cross-entropy, accuracy, and dL/dZ3 = (P - Y) / n, in Java on the small logits
-        int classes = (int) s.z3.size(1);
-        s.z3.data().asNioFloat().get(0, s.logits, 0, s.logits.length);
+        // ---- softmax, cross-entropy, accuracy, and dL/dZ = (P - Y) / n, in Java on the small logits
+        int classes = (int) zOut.size(1);
+        zOut.data().asNioFloat().get(0, s.logits, 0, s.logits.length);
         y.data().asNioFloat().get((int) y.offset(), s.labels, 0, s.labels.length);
         double lossSum = 0;
         long correct = 0;
@@ -299,25 +311,27 @@ public final class LeanSgdStep implements MinibatchStep {
             }
             correct += best == label ? 1 : 0;
         }
-        s.dz3.data().asNioFloat().put(0, s.logits, 0, s.logits.length);
+        s.dzOut.data().asNioFloat().put(0, s.logits, 0, s.logits.length);
         // written through the host buffer: on CUDA the device copy must be refreshed from it (as ParamVectors does)
-        Nd4j.getAffinityManager().tagLocation(s.dz3, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
+        Nd4j.getAffinityManager().tagLocation(s.dzOut, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
 
-        // ---- backward; each layer's error is propagated through its weights BEFORE they are updated
-        HostBlas.gemm(s.dz3, w3, s.dd2, false, true, 1.0, 0.0);        // dL/d(in3)
-        HostBlas.gemm(in3, s.dz3, w3, true, false, -lr, 1.0);          // W3 -= lr * in3^T dZ3
-        HostBlas.gemm(s.ones, s.dz3, b3, false, false, -lr, 1.0);
-        undrop(drop2, s.dd2, s.mask2, iteration, epoch);
-        POSITIVE.apply(s.z2, s.relu2);                             // ReLU'(Z2) = [H2 > 0]
-        HostOps.multiply(s.dd2, s.relu2, s.dd2);                   // dL/dZ2
-        HostBlas.gemm(s.dd2, w2, s.dd1, false, true, 1.0, 0.0);        // dL/d(in2)
-        HostBlas.gemm(in2, s.dd2, w2, true, false, -lr, 1.0);          // W2 -= lr * in2^T dZ2
-        HostBlas.gemm(s.ones, s.dd2, b2, false, false, -lr, 1.0);
-        undrop(drop1, s.dd1, s.mask1, iteration, epoch);
-        POSITIVE.apply(s.z1, s.relu1);
-        HostOps.multiply(s.dd1, s.relu1, s.dd1);                   // dL/dZ1
-        HostBlas.gemm(x, s.dd1, w1, true, false, -lr, 1.0);            // W1 -= lr * X^T dZ1
-        HostBlas.gemm(s.ones, s.dd1, b1, false, false, -lr, 1.0);
+        // ---- backward, output layer first; each layer's error is propagated through its weights BEFORE they are
+        // updated
+        INDArray dz = s.dzOut;
+        for (int i = last; i >= 0; i--) {
+            if (i > 0) {
+                HostBlas.gemm(dz, w[i], s.error[i - 1], false, true, 1.0, 0.0); // dL/d(in[i])
+            }
+            HostBlas.gemm(in[i], dz, w[i], true, false, -lr, 1.0);               // W -= lr * in^T dZ
+            HostBlas.gemm(s.ones, dz, b[i], false, false, -lr, 1.0);
+            if (i > 0) {
+                INDArray e = s.error[i - 1];
+                undrop(drop[i], e, s.mask[i - 1], iteration, epoch);
+                POSITIVE.apply(s.z[i - 1], s.relu[i - 1]);                   // ReLU'(Z) = [H > 0]
+                HostOps.multiply(e, s.relu[i - 1], e);                       // dL/dZ of layer i - 1
+                dz = e;
+            }
+        }
         net.setIterationCount(iteration + 1);
         return new Outcome(lossSum / n, correct);
     }

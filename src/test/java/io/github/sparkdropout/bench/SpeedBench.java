@@ -1,5 +1,6 @@
 package io.github.sparkdropout.bench;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
@@ -90,7 +91,7 @@ public final class SpeedBench {
     static double single(FashionMnist.Split train, FashionMnist.Split test, int epochs, List<Double> seconds,
                          StepKind kind) {
         TrainConfig cfg = TrainConfig.of(Map.of());
-        MultiLayerNetwork net = DropoutMlp.create(cfg.variant(), cfg.lr(), cfg.dropout1(), cfg.dropout2(), cfg.seed());
+        MultiLayerNetwork net = DropoutMlp.create(cfg.variant(), cfg.lr(), cfg.shape(), cfg.seed());
         INDArray[] xy = toArrays(train);
         MinibatchStep step = MinibatchStep.of(kind, net);
         int n = train.count();

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.bench;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.HostBlas;
 import io.github.sparkdropout.model.MinibatchStep;
@@ -84,7 +85,7 @@ public final class StepBench {
             HostBlas.gemm(x, d1, w1, true, false, tiny, 1);
             HostBlas.gemm(ones, d1, b1, false, false, tiny, 1);
         });
-        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, 0.2, 0.5, 1 + worker);
+        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, MlpShape.book(0.2, 0.5), 1 + worker);
         MinibatchStep step = MinibatchStep.of(StepKind.LEAN, net);
         INDArray y = Nd4j.zeros(DataType.FLOAT, b, 10);
         for (int i = 0; i < b; i++) {

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.checkpoint;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.Variant;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class RunStoreZipTest {
     @Test
     void dl4jReadsTheZipAsItReadsItsOwn(@TempDir Path dir) throws Exception {
-        MultiLayerNetwork net = DropoutMlp.portable(DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 7));
+        MultiLayerNetwork net = DropoutMlp.portable(DropoutMlp.create(Variant.CONCISE, 0.5, MlpShape.book(0.2, 0.5), 7));
         ByteArrayOutputStream own = new ByteArrayOutputStream();
         ModelSerializer.writeModel(net, own, false);
         MultiLayerNetwork expected = ModelSerializer.restoreMultiLayerNetwork(

@@ -105,9 +105,14 @@ class SubmitScriptTest {
 
     @Test
     void badInputIsAOneLineErrorWithExitCode2AndKeepsEarlierResults() throws Exception {
-        Submit.Result dropout = submit("train", "--dropout1", "1.5", "--metrics", metrics);
+        Submit.Result dropout = submit("train", "--dropouts", "0.2,1.5", "--metrics", metrics);
         assertEquals(2, dropout.exit());
-        assertEquals("error: --dropout1 1.5 is out of range: expected a number in [0.0, 1.0]\n", dropout.err());
+        assertEquals("error: --dropouts 0.2,1.5 is out of range: expected auto or numbers in [0.0, 1.0],"
+                + " comma-separated\n", dropout.err());
+        Submit.Result shape = submit("train", "--layers", "30,16,2", "--metrics", metrics);
+        assertEquals(2, shape.exit());
+        assertEquals("error: --layers 30,16,2 does not fit Fashion-MNIST: it must start with 784 (28 x 28 pixels) and"
+                + " end with 10 (classes); only the hidden sizes between are yours to choose\n", shape.err());
 
         Path bad = TestData.fashionLike(dir.resolve("bad"), 20, 10);
         Files.write(bad.resolve("t10k-labels-idx1-ubyte.gz"), new byte[]{0x1f, (byte) 0x8b, 8, 0, 0});

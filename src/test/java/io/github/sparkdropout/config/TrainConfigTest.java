@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,8 +27,8 @@ class TrainConfigTest {
         assertEquals(10, c.epochs());
         assertEquals(256, c.batchSize());
         assertEquals(0.5, c.lr());
-        assertEquals(0.2, c.dropout1());
-        assertEquals(0.5, c.dropout2());
+        assertArrayEquals(new int[]{784, 256, 256, 10}, c.layers());
+        assertArrayEquals(new double[]{0.2, 0.5}, c.dropouts(), "auto: the book's two");
         assertEquals(Variant.SCRATCH, c.variant());
         assertEquals("auto", c.toFlags().get("workers"), "auto until resolved: no number");
         assertThrows(IllegalStateException.class, c::workers);
@@ -71,8 +72,8 @@ class TrainConfigTest {
 
     @Test
     void impossibleSettingsAreOneLineErrorsNamingTheFlag() {
-        assertTrue(rejected(Map.of("dropout1", "1.5")).startsWith("--dropout1 1.5 is out of range"));
-        assertTrue(rejected(Map.of("dropout2", "-0.1")).contains("--dropout2"));
+        assertTrue(rejected(Map.of("dropouts", "0.2,1.5")).startsWith("--dropouts 0.2,1.5 is out of range"));
+        assertTrue(rejected(Map.of("dropouts", "0.2,x")).startsWith("--dropouts '0.2,x' is not valid"));
         assertTrue(rejected(Map.of("lr", "0")).contains("--lr"));
         assertTrue(rejected(Map.of("epochs", "ten")).contains("--epochs 'ten' is not valid"));
         assertTrue(rejected(Map.of("variant", "fancy")).contains("one of scratch|concise"));
@@ -84,7 +85,7 @@ class TrainConfigTest {
         assertEquals("r.1_a-b", TrainConfig.of(Map.of("run-id", "r.1_a-b")).runId());
         assertTrue(rejected(Map.of("bogus", "1")).contains("unknown option --bogus"));
         assertTrue(rejected(Map.of("workers", "3")).contains("does not split evenly over 3 workers"));
-        assertTrue(rejected(Map.of("variant", "concise", "dropout2", "1")).contains("concise"));
+        assertTrue(rejected(Map.of("variant", "concise", "dropouts", "0.2,1")).contains("concise"));
     }
 
     @Test
@@ -103,19 +104,62 @@ class TrainConfigTest {
     void theRecordedColumnsAndTheDescriptionComeFromTheDeclarations() {
         TrainConfig c = TrainConfig.of(Map.of("workers", "2", "data", "d")).resolve(Deployments.of(2, 2, 2), "r");
         Map<String, Object> rec = c.recordedValues();
-        assertEquals(List.of("variant", "epochs", "workers", "batch_size", "averaging_frequency", "lr", "dropout1",
-                "dropout2", "seed", "training_master", "step", "averaging_sync", "threads_per_worker", "data_source",
+        assertEquals(List.of("variant", "epochs", "workers", "batch_size", "averaging_frequency", "lr", "layers",
+                "dropouts", "seed", "training_master", "step", "averaging_sync", "threads_per_worker", "data_source",
                 "train_limit", "test_limit"), List.copyOf(rec.keySet()));
         assertEquals("scratch", rec.get("variant"));
         assertEquals(2, rec.get("workers"));
         assertEquals("d", rec.get("data_source"));
-        assertEquals("variant=scratch epochs=10 workers=2 batch-size=256 averaging-frequency=20 lr=0.5 dropout1=0.2"
-                + " dropout2=0.5 seed=42 training-master=resident step=lean averaging-sync=auto threads-per-worker=1"
+        assertArrayEquals(new Integer[]{784, 256, 256, 10}, (Integer[]) rec.get("layers"));
+        assertArrayEquals(new Double[]{0.2, 0.5}, (Double[]) rec.get("dropouts"));
+        assertEquals("variant=scratch epochs=10 workers=2 batch-size=256 averaging-frequency=20 lr=0.5"
+                + " layers=784,256,256,10 dropouts=0.2,0.5 seed=42 training-master=resident step=lean averaging-sync=auto threads-per-worker=1"
                 + " train-limit=0 test-limit=0", c.toString());
     }
 
     @Test
     void scratchAcceptsTheSeedsWholeRange() {
-        assertEquals(1.0, TrainConfig.of(Map.of("dropout1", "1", "dropout2", "0")).dropout1());
+        assertArrayEquals(new double[]{1.0, 0.0}, TrainConfig.of(Map.of("dropouts", "1,0")).dropouts());
+    }
+
+    @Test
+    void anyDepthAndWidthsWithOneDropoutPerHiddenLayer() {
+        TrainConfig deep = TrainConfig.of(Map.of("layers", "784, 64,32,16 ,10"));
+        assertArrayEquals(new int[]{784, 64, 32, 16, 10}, deep.layers());
+        assertArrayEquals(new double[]{0.2, 0.5, 0.5}, deep.dropouts(), "auto: 0.2 first, 0.5 after");
+        assertArrayEquals(new double[]{0.2}, TrainConfig.of(Map.of("layers", "784,100,10")).dropouts());
+        assertArrayEquals(new double[]{0.1, 0.3}, TrainConfig.of(Map.of("layers", "784,8,8,10", "dropouts",
+                "0.1,0.3")).dropouts());
+        assertEquals("784,64,32,16,10", deep.toFlags().get("layers"));
+        assertEquals("0.2,0.5,0.5", deep.toFlags().get("dropouts"), "recorded resolved, so a resume rebuilds it");
+        assertEquals("--dropouts 0.1 gives 1 probability for 2 hidden layers (--layers 784,256,256,10): one per"
+                + " hidden layer", rejected(Map.of("dropouts", "0.1")));
+        assertTrue(rejected(Map.of("layers", "784,10")).startsWith("--layers 784,10 is out of range: expected at"
+                + " least 3 sizes"), "a hidden layer at least");
+        assertTrue(rejected(Map.of("layers", "784,0,10")).contains("--layers 784,0,10 is out of range"));
+        assertEquals("--layers 30,16,2 does not fit Fashion-MNIST: it must start with 784 (28 x 28 pixels) and end"
+                + " with 10 (classes); only the hidden sizes between are yours to choose",
+                rejected(Map.of("layers", "30,16,2")));
+        assertArrayEquals(new int[]{30, 16, 2}, TrainConfig.of(Map.of("layers", "30,16,2", "data", "dataframe"))
+                .layers(), "a DataFrame's shape is its own");
+        assertEquals("--dropout1 and --dropout2 became --dropouts P1,P2 (one probability per hidden layer)",
+                rejected(Map.of("dropout1", "0.3")));
+    }
+
+    @Test
+    void aRunRecordedBeforeDropoutsResumesWithItsTwoProbabilities() {
+        Map<String, String> recorded = new java.util.LinkedHashMap<>(TrainConfig.of(Map.of()).toFlags());
+        recorded.remove("layers");
+        recorded.remove("dropouts");
+        recorded.put("dropout1", "0.3");
+        recorded.put("dropout2", "0.6");
+        recorded.put("run-id", "old");
+        TrainConfig resumed = TrainConfig.resumed(recorded, Map.of("epochs", "12"));
+        assertArrayEquals(new double[]{0.3, 0.6}, resumed.dropouts());
+        assertArrayEquals(new int[]{784, 256, 256, 10}, resumed.layers());
+        assertEquals(12, resumed.epochs());
+        assertTrue(assertThrows(UsageException.class, () -> TrainConfig.resumed(recorded, Map.of("dropouts",
+                "0.2,0.5"))).getMessage().startsWith("--dropouts 0.2,0.5 differs from run 'old' (0.3,0.6)"));
+        TrainConfig.resumed(recorded, Map.of("dropouts", "0.3, 0.6")); // the same, written otherwise
     }
 }

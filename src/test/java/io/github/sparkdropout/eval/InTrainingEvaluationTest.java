@@ -1,5 +1,6 @@
 package io.github.sparkdropout.eval;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.model.DropoutMlp;
@@ -55,7 +56,7 @@ class InTrainingEvaluationTest {
         JavaRDD<DataSet> train = shards(4, 70, 45);
         JavaRDD<DataSet> test = shards(5, 33, 31);
         for (AveragingSync sync : new AveragingSync[]{AveragingSync.BARRIER, AveragingSync.JOBS}) {
-            MultiLayerNetwork net = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 11);
+            MultiLayerNetwork net = DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 11);
             Broadcast<String> conf = sc().broadcast(net.getLayerWiseConfigurations().toJson());
             TestEvaluation job = new TestEvaluation(sc(), conf, "in-training-test-" + sync, 1);
             TrainingSettings settings = new TrainingSettings(TrainingMasterKind.RESIDENT, 2, 16, 2, sync, 3,
@@ -89,7 +90,7 @@ class InTrainingEvaluationTest {
             }
             if (sync == AveragingSync.BARRIER) {
                 // a training partition without a shard has no replica to score its test shard: the caller must
-                MultiLayerNetwork other = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 11);
+                MultiLayerNetwork other = DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 11);
                 try (DistributedTraining training = new DistributedTraining(sc(), other, conf, settings,
                         RoundListener.NONE)) {
                     training.fitEpoch(1, sc().parallelize(train.take(1), 2), test, TestEvaluation.inTraining(10));

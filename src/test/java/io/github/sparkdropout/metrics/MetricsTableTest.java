@@ -45,7 +45,7 @@ class MetricsTableTest {
     static void append(MetricsTable t, String id, int epoch) {
         EpochRecord e = new EpochRecord(epoch, 1.0 / epoch, 0.5, 0.6, 1.5, 0.2, 100, 1.2, new Timestamp(1000),
                 new Timestamp(2000), "c/" + epoch);
-        t.appendEpoch(MetricsSchema.epochRow(run(id), e), MetricsSchema.classRows(id, epoch, eval()), id, epoch);
+        t.appendEpoch(MetricsSchema.epochRow(run(id), e), MetricsSchema.classRows(id, epoch, eval(), io.github.sparkdropout.data.FashionMnist.CLASS_NAMES), id, epoch);
     }
 
     /** The writer's warm-up writes a row of each table's schema (or the first real write would find out) and leaves nothing. */
@@ -106,11 +106,13 @@ class MetricsTableTest {
                 new Timestamp(2000), "c/1");
         org.apache.spark.sql.Dataset<Row> epochs = spark.read().parquet(dir.resolve("epochs").toString());
         assertEquals(columns(MetricsSchema.EPOCHS), columns(epochs.schema())); // file sources read every column nullable
-        assertEquals(List.of(MetricsSchema.epochRow(run("w"), e)), epochs.collectAsList());
+        // as Spark gives the row back (arrays as Scala sequences)
+        assertEquals(spark.createDataFrame(List.of(MetricsSchema.epochRow(run("w"), e)), MetricsSchema.EPOCHS)
+                .collectAsList(), epochs.collectAsList());
         org.apache.spark.sql.Dataset<Row> classes = spark.read().parquet(dir.resolve("classes").toString())
                 .orderBy("label");
         assertEquals(columns(MetricsSchema.CLASSES), columns(classes.schema()));
-        List<Row> expected = MetricsSchema.classRows("w", 1, eval());
+        List<Row> expected = MetricsSchema.classRows("w", 1, eval(), io.github.sparkdropout.data.FashionMnist.CLASS_NAMES);
         List<Row> got = classes.collectAsList();
         assertEquals(expected.size(), got.size());
         for (int i = 0; i < expected.size(); i++) {

@@ -190,7 +190,9 @@ class DropoutMlpClassifierTest {
     void aCrossValidatorTriesTwoDropoutValues() {
         DropoutMlpClassifier classifier = new DropoutMlpClassifier().setEpochs(3).setWorkers(2).setBatchSize(64)
                 .setAveragingFrequency(4);
-        ParamMap[] grid = new ParamGridBuilder().addGrid(classifier.dropout1(), new double[]{0.2, 0.5}).build();
+        ParamMap[] grid = { // the grid as ParamGridBuilder builds it (its array-param overloads take Scala collections)
+                new ParamMap().put(classifier.dropouts(), new double[]{0.2, 0.5}),
+                new ParamMap().put(classifier.dropouts(), new double[]{0.5, 0.5})};
         CrossValidatorModel cv = new CrossValidator().setEstimator(classifier).setEstimatorParamMaps(grid)
                 .setEvaluator(new MulticlassClassificationEvaluator().setMetricName("accuracy")).setNumFolds(2)
                 .setSeed(3).fit(train);
@@ -208,11 +210,13 @@ class DropoutMlpClassifierTest {
         Map<String, String> defaults = TrainConfig.defaults();
         assertEquals(Integer.parseInt(defaults.get("epochs")), c.getEpochs());
         assertEquals(Integer.parseInt(defaults.get("batch-size")), c.getBatchSize());
-        assertEquals(Double.parseDouble(defaults.get("dropout2")), c.getDropout2());
+        assertFalse(c.hasDefault(c.layers()), "the frame gives the input and output sizes");
+        assertFalse(c.hasDefault(c.dropouts()), "unset: the rule for the depth (0.2, then 0.5)");
         assertEquals(defaults.get("variant"), c.getVariant());
         assertTrue(c.explainParams().contains("averagingFrequency: minibatch steps each worker takes"),
                 c.explainParams());
-        assertThrows(IllegalArgumentException.class, () -> c.setDropout1(1.5));
+        assertThrows(IllegalArgumentException.class, () -> c.setDropouts(new double[]{0.2, 1.5}));
+        assertThrows(IllegalArgumentException.class, () -> c.setLayers(new int[]{30, 2}));
         assertThrows(IllegalArgumentException.class, () -> c.setEpochs(0));
         assertThrows(IllegalArgumentException.class, () -> c.setVariant("bogus"));
         UsageException e = assertThrows(UsageException.class, () -> new DropoutMlpClassifier()
@@ -227,18 +231,34 @@ class DropoutMlpClassifierTest {
         StructType schema = new StructType().add("label", DataTypes.DoubleType, true)
                 .add("features", org.apache.spark.ml.linalg.SQLDataTypes.VectorType(), true);
         double[] ok = new double[784];
-        assertBad("column 'label' has 1 value(s) that are not a class 0..9", frame(schema,
-                RowFactory.create(1.0, Vectors.dense(ok)), RowFactory.create(10.0, Vectors.dense(ok))));
+        assertBad("column 'label' has 1 value(s) that are not a class 0..9 in the training frame (e.g. 10.0; layers"
+                + " ends with 10)", () -> new DropoutMlpClassifier().setWorkers(2).setEpochs(1)
+                .setLayers(new int[]{784, 16, 10}).fit(frame(schema, RowFactory.create(1.0, Vectors.dense(ok)),
+                        RowFactory.create(10.0, Vectors.dense(ok)))));
+        assertBad("column 'label' has 1 value(s) that are not a class 0..2", frame(schema,
+                RowFactory.create(2.0, Vectors.dense(ok)), RowFactory.create(1.5, Vectors.dense(ok))));
+        assertBad("column 'label' has 1 value(s) that are not a class 0..2", frame(schema,
+                RowFactory.create(2.0, Vectors.dense(ok)), RowFactory.create(-1.0, Vectors.dense(ok))));
+        assertBad("column 'label' holds 2.5: labels must be class indices 0, 1, 2, ...", frame(schema,
+                RowFactory.create(1.0, Vectors.dense(ok)), RowFactory.create(2.5, Vectors.dense(ok))));
+        assertBad("column 'label' has 1 class: a classifier needs at least 2", frame(schema,
+                RowFactory.create(0.0, Vectors.dense(ok)), RowFactory.create(0.0, Vectors.dense(ok))));
         assertBad("column 'features' holds 1 vector(s) of 783 values", frame(schema,
                 RowFactory.create(1.0, Vectors.dense(ok)), RowFactory.create(2.0, Vectors.dense(new double[783]))));
         assertBad("column 'label' has 1 null value(s)", frame(schema,
                 RowFactory.create(1.0, Vectors.dense(ok)), RowFactory.create(null, Vectors.dense(ok))));
         assertBad("column 'features' has 1 null value(s)", frame(schema,
                 RowFactory.create(1.0, Vectors.dense(ok)), RowFactory.create(2.0, null)));
-        double[] raw = new double[784];
-        raw[3] = 255;
-        assertBad("column 'features' has values outside [0, 1]", frame(schema,
-                RowFactory.create(1.0, Vectors.dense(ok)), RowFactory.create(2.0, Vectors.dense(raw))));
+        double[] nan = new double[784];
+        nan[3] = Double.NaN;
+        assertBad("column 'features' has 1 row(s) with NaN or infinite values in the training frame", frame(schema,
+                RowFactory.create(1.0, Vectors.dense(ok)), RowFactory.create(2.0, Vectors.dense(nan))));
+        assertBad("column 'features' holds 2 vector(s) of 784 values (e.g.) in the training frame: the network takes"
+                + " 30 (layers starts with 30)", () -> new DropoutMlpClassifier().setWorkers(2).setEpochs(1)
+                .setLayers(new int[]{30, 8, 3}).fit(frame(schema, RowFactory.create(1.0, Vectors.dense(ok)),
+                        RowFactory.create(2.0, Vectors.dense(ok)))));
+        assertBad("the training frame has 1 row(s) for 2 workers", frame(schema,
+                RowFactory.create(1.0, Vectors.dense(ok))));
         assertBad("column 'pixels' not found; the frame has: label, features",
                 () -> new DropoutMlpClassifier().setFeaturesCol("pixels").fit(train));
         assertBad("column 'label' is string, not a number", () -> new DropoutMlpClassifier().setWorkers(2)

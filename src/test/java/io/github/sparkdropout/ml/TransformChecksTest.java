@@ -1,5 +1,6 @@
 package io.github.sparkdropout.ml;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.TestData;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.data.DataException;
@@ -47,7 +48,7 @@ class TransformChecksTest {
     @BeforeAll
     static void anUntrainedModel() {
         spark = TestSpark.get();
-        model = new DropoutMlpModel("checks", DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 5));
+        model = DropoutMlpModel.ofJobNetwork("checks", DropoutMlp.create(Variant.CONCISE, 0.5, MlpShape.book(0.2, 0.5), 5));
     }
 
     static double[] pixels(int position, double value) {

@@ -56,7 +56,7 @@ class HostBlasTest {
 
     @Test
     void theStepsShapesOnTheNetworksOwnParameterViews() {
-        MultiLayerNetwork net = DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 4);
+        MultiLayerNetwork net = DropoutMlp.create(Variant.CONCISE, 0.5, MlpShape.book(0.2, 0.5), 4);
         INDArray w2 = net.getLayer(1).getParam("W"); // 'f' views at an offset into the parameter vector
         INDArray b2 = net.getLayer(1).getParam("b");
         INDArray b2row = b2.rank() == 2 ? b2 : b2.reshape(1, b2.length());

@@ -39,7 +39,7 @@ class LeanInferenceTest {
     @ParameterizedTest
     @EnumSource(Variant.class)
     void givesDl4jsOutputBitForBit(Variant variant) {
-        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, 0.2, 0.5, 21);
+        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, MlpShape.book(0.2, 0.5), 21);
         Nd4j.getRandom().setSeed(22);
         INDArray x = Nd4j.rand(DataType.FLOAT, 300, 784);
         INDArray y = Nd4j.zeros(DataType.FLOAT, 300, 10);
@@ -56,10 +56,31 @@ class LeanInferenceTest {
         sameBits(net.output(one, false), LeanInference.output(net, one));
     }
 
+    @ParameterizedTest(name = "{0} {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"SCRATCH, 30-16-2, 0.3", "SCRATCH, 20-48-32-24-5, 0.2/0.5/0.4"})
+    void givesDl4jsOutputBitForBitForAnyShape(Variant variant, String layers, String dropouts) {
+        MlpShape shape = LeanSgdStepTest.shape(layers, dropouts);
+        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, shape, 26);
+        Nd4j.getRandom().setSeed(27);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 300, shape.inputs()).muli(4).subi(2); // any finite values
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 300, shape.classes());
+        for (int i = 0; i < 300; i++) {
+            y.putScalar(i, (i * 7) % shape.classes(), 1f);
+        }
+        MinibatchStep step = MinibatchStep.of(StepKind.LEAN, net);
+        for (int i = 0; i < 20; i++) {
+            step.step(net, x, y);
+        }
+        sameBits(net.output(x, false), LeanInference.output(net, x));
+        LeanInference.Scores scores = LeanInference.score(net, x);
+        sameBits(net.output(x, false), scores.probabilities());
+        agreesWithDl4j(net, x, scores);
+    }
+
     @ParameterizedTest
     @EnumSource(Variant.class)
     void scoresAreDl4jsLogitsProbabilitiesAndPrediction(Variant variant) {
-        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, 0.2, 0.5, 24);
+        MultiLayerNetwork net = DropoutMlp.create(variant, 0.5, MlpShape.book(0.2, 0.5), 24);
         Nd4j.getRandom().setSeed(25);
         INDArray x = Nd4j.rand(DataType.FLOAT, 300, 784);
         INDArray y = Nd4j.zeros(DataType.FLOAT, 300, 10);
@@ -114,7 +135,7 @@ class LeanInferenceTest {
             double[] p = scores.probabilities(i);
             double max = java.util.Arrays.stream(logits).max().orElseThrow();
             double sum = java.util.Arrays.stream(logits).map(l -> Math.exp(l - max)).sum();
-            for (int c = 0; c < 10; c++) {
+            for (int c = 0; c < logits.length; c++) {
                 assertEquals(z[i][c], logits[c], 1e-5 * Math.max(1, Math.abs(z[i][c])), "logit " + c + " of " + i);
                 assertEquals(Math.exp(logits[c] - max) / sum, p[c], 1e-6, "softmax " + c + " of " + i);
             }
@@ -127,35 +148,49 @@ class LeanInferenceTest {
     @Test
     void featuresAreAVectorOf784Values() {
         float[] x = new float[2 * 784];
-        LeanInference.putFeatures(Vectors.sparse(784, new int[]{3}, new double[]{0.5}), () -> "row 0", x, 784);
+        LeanInference.putFeatures(Vectors.sparse(784, new int[]{3}, new double[]{0.5}), () -> "row 0", x, 784, 784);
         assertEquals(0.5f, x[784 + 3]);
         assertEquals(0f, x[784]);
         assertEquals("row 7: 'features' must be a vector of 784 values, got 783", assertThrows(DataException.class,
-                () -> LeanInference.putFeatures(Vectors.dense(new double[783]), () -> "row 7: 'features'", x, 0))
+                () -> LeanInference.putFeatures(Vectors.dense(new double[783]), () -> "row 7: 'features'", x, 0, 784))
                 .getMessage());
         assertEquals("column 'pixels' must be a vector of 784 values, got null", assertThrows(DataException.class,
-                () -> LeanInference.putFeatures(null, () -> "column 'pixels'", x, 0)).getMessage());
+                () -> LeanInference.putFeatures(null, () -> "column 'pixels'", x, 0, 784)).getMessage());
+        float[] three = new float[3];
+        LeanInference.putFeatures(Vectors.dense(-7, 0, 1e6), () -> "row 0", three, 0, 3);
+        assertEquals(1e6f, three[2], "any size, any finite values");
     }
 
-    /** Every scorer's rule: finite values, or one line naming where; values outside [0, 1] are reported. */
+    /** Every scorer's rule: finite values, or one line naming where; values outside the trained range are found. */
     @Test
     void featuresAreFiniteAndTheFirstOutsideTheTrainedRangeIsReported() {
         float[] x = new float[784];
         double[] v = new double[784];
-        assertEquals(-1, LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0));
+        io.github.sparkdropout.data.FeatureRange unit = io.github.sparkdropout.data.FeatureRange.unit(784);
+        LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0, 784);
+        assertEquals(-1, unit.firstOutside(x, 0));
         v[0] = 1.0;
-        assertEquals(-1, LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0), "1 is in range");
+        LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0, 784);
+        assertEquals(-1, unit.firstOutside(x, 0), "1 is in range");
         v[40] = 255;
         v[50] = -1;
-        assertEquals(40, LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0));
+        LeanInference.putFeatures(Vectors.dense(v), () -> "row 0", x, 0, 784);
+        assertEquals(40, unit.firstOutside(x, 0));
         assertEquals(255f, x[40], "scored as it is");
+        double[] min = new double[784];
+        double[] max = new double[784];
+        java.util.Arrays.fill(max, 1);
+        max[40] = 300;
+        min[50] = -2;
+        assertEquals(-1, new io.github.sparkdropout.data.FeatureRange(min, max).firstOutside(x, 0),
+                "each feature against its own range");
         v[60] = Double.NaN;
         assertEquals("column 'f' holds NaN at position 60: the features must be finite numbers",
                 assertThrows(DataException.class, () -> LeanInference.putFeatures(Vectors.dense(v),
-                        () -> "column 'f'", x, 0)).getMessage());
+                        () -> "column 'f'", x, 0, 784)).getMessage());
         assertEquals("row 2: 'features' holds Infinity at position 3: the features must be finite numbers",
                 assertThrows(DataException.class, () -> LeanInference.putFeatures(Vectors.sparse(784,
-                        new int[]{3}, new double[]{1e300}), () -> "row 2: 'features'", x, 0)).getMessage(),
+                        new int[]{3}, new double[]{1e300}), () -> "row 2: 'features'", x, 0, 784)).getMessage(),
                 "beyond float32: infinite, as the network would see it");
     }
 

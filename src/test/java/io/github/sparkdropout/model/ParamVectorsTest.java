@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class ParamVectorsTest {
     @Test
     void bulkCopiesEqualNd4jsOwnAndWriteThroughToTheLayers() {
-        MultiLayerNetwork a = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 1);
-        MultiLayerNetwork b = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 2);
+        MultiLayerNetwork a = DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 1);
+        MultiLayerNetwork b = DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 2);
         float[] pa = ParamVectors.get(a);
         assertArrayEquals(a.params().toFloatVector(), pa);
         ParamVectors.set(b, pa);
@@ -28,8 +28,8 @@ class ParamVectorsTest {
 
     @Test
     void aNativeVectorIsCopiedInNotShared() {
-        MultiLayerNetwork a = DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 1);
-        MultiLayerNetwork b = DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 2);
+        MultiLayerNetwork a = DropoutMlp.create(Variant.CONCISE, 0.5, MlpShape.book(0.2, 0.5), 1);
+        MultiLayerNetwork b = DropoutMlp.create(Variant.CONCISE, 0.5, MlpShape.book(0.2, 0.5), 2);
         org.nd4j.linalg.api.ndarray.INDArray mean = ParamVectors.fromFloats(ParamVectors.get(a));
         ParamVectors.set(b, mean);
         assertArrayEquals(ParamVectors.get(a), ParamVectors.get(b));

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.replica;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.model.Variant;
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReplicaCacheTest {
     @Test
     void aNewReplicaHoldsTheGivenParametersInItsLayersAndIsReused() throws Exception {
-        MultiLayerNetwork source = DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 11);
+        MultiLayerNetwork source = DropoutMlp.create(Variant.CONCISE, 0.5, MlpShape.book(0.2, 0.5), 11);
         String json = source.getLayerWiseConfigurations().toJson();
         float[] params = ParamVectors.get(source);
         List<Replica> built = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -50,7 +51,7 @@ class ReplicaCacheTest {
 
     @Test
     void aReplicaHoldingTheNamedParametersIsNotSentThemAgain() {
-        MultiLayerNetwork source = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 12);
+        MultiLayerNetwork source = DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 12);
         String json = source.getLayerWiseConfigurations().toJson();
         float[] params = ParamVectors.get(source);
         java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();

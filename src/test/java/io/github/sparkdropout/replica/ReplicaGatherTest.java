@@ -1,5 +1,6 @@
 package io.github.sparkdropout.replica;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.model.DropoutMlp;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.model.Variant;
@@ -15,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class ReplicaGatherTest {
     @Test
     void gatheredRowsEqualPullRows() {
-        Replica replica = new Replica(DropoutMlp.configuration(Variant.SCRATCH, 0.5, 0.2, 0.5, 1).toJson(),
-                ParamVectors.get(DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, 1)));
+        Replica replica = new Replica(DropoutMlp.configuration(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 1).toJson(),
+                ParamVectors.get(DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 1)));
         Nd4j.getRandom().setSeed(5);
         INDArray whole = Nd4j.rand(DataType.FLOAT, 40, 784);
         INDArray features = whole.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(3, 40),

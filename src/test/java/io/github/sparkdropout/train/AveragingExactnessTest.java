@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.data.Shuffle;
@@ -55,7 +56,7 @@ class AveragingExactnessTest {
         }
         JavaRDD<DataSet> rdd = sc.parallelize(shards, workers).cache();
 
-        MultiLayerNetwork start = DropoutMlp.create(Variant.SCRATCH, 0.5, 0.0, 0.0, SEED);
+        MultiLayerNetwork start = DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.0, 0.0), SEED);
         MultiLayerNetwork net = start.clone();
         TrainStats stats;
         try (DistributedTraining training = new DistributedTraining(sc, net,

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train;
 
+import io.github.sparkdropout.model.MlpShape;
 import io.github.sparkdropout.KernelSensitive;
 import io.github.sparkdropout.TestSpark;
 import io.github.sparkdropout.model.DropoutMlp;
@@ -53,7 +54,7 @@ class AveragingSyncTest {
     }
 
     private static MultiLayerNetwork freshNet() {
-        return DropoutMlp.create(Variant.SCRATCH, 0.5, 0.2, 0.5, SEED);
+        return DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), SEED);
     }
 
     private static TrainingSettings settings(AveragingSync sync) {
