@@ -12,9 +12,8 @@ import io.github.sparkdropout.replica.ReplicaKey;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.DenseVector;
@@ -28,6 +27,7 @@ import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -44,7 +44,8 @@ import java.util.List;
 /**
  * A trained dropout MLP as a Spark ML {@link Model}: {@link #transform} adds the prediction (the class, a double),
  * the class probabilities and the raw prediction (the output layer's logits) to every row, computed on the executors
- * in batches. Features are checked as every scorer here checks them: a vector of {@link #numFeatures} finite values,
+ * in batches, of a batch or a streaming frame alike (a Dataset operation: Structured Streaming runs it on each
+ * micro-batch). Features are checked as every scorer here checks them: a vector of {@link #numFeatures} finite values,
  * else the transform fails with one line naming the column. Values outside the range of the training rows (per
  * feature) are scored, as MLlib's models score whatever they get (a test set scaled by a scaler fitted on the
  * training set strays a little outside), and flagged in {@code featuresOutOfRangeCol}: the network never saw such
@@ -149,8 +150,8 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
                 getOrDefault(featuresCol()), !getOrDefault(rawPredictionCol()).isEmpty(),
                 !getOrDefault(probabilityCol()).isEmpty(), !getOrDefault(predictionCol()).isEmpty(),
                 !getOrDefault(featuresOutOfRangeCol()).isEmpty());
-        JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(scorer);
-        return spark.createDataFrame(rows, out);
+        // a Dataset operation, not an RDD: a streaming frame (Structured Streaming) is scored as a batch one is
+        return dataset.toDF().mapPartitions(scorer, Encoders.row(out));
     }
 
     /** A partition's rows, scored in batches by a replica of the network in the executor. */
@@ -158,7 +159,7 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
                           int featuresIndex,
                           String featuresCol, boolean raw, boolean probability, boolean prediction,
                           boolean outOfRange)
-            implements FlatMapFunction<Iterator<Row>, Row>, Serializable {
+            implements MapPartitionsFunction<Row, Row>, Serializable {
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
             MultiLayerNetwork net = ReplicaCache.acquire(replicaKey(), json.value(), params.value(), 1).net();
