@@ -57,7 +57,8 @@ class StreamingTransformTest {
     @BeforeAll
     static void anUntrainedModel() {
         spark = TestSpark.get();
-        model = new DropoutMlpModel("streams", DropoutMlp.create(Variant.CONCISE, 0.5, 0.2, 0.5, 11));
+        model = DropoutMlpModel.ofJobNetwork("streams", DropoutMlp.create(Variant.CONCISE, 0.5,
+                io.github.sparkdropout.model.MlpShape.book(0.2, 0.5), 11));
     }
 
     /** {@code ROWS_PER_FILE} rows with ids from {@code firstId}: random pixels in [0, 1], some of them all 0 or 1. */
