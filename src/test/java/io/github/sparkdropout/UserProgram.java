@@ -37,14 +37,23 @@ public final class UserProgram {
     public record Ended(String output, long secondsAfterLastOutput) {
     }
 
-    /** Compiles the README's example (class {@code FitFashionMnist}) into {@code classes}. */
-    public static void compileReadmeExample(Path dir, Path classes, String classpath) throws IOException {
+    /** Compiles the README's example {@code className} (under "Use from your Spark code") into {@code classes}. */
+    public static void compileReadmeExample(Path dir, Path classes, String classpath, String className)
+            throws IOException {
         String readme = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("## Use from your Spark code.*?```java\n(.*?)```", Pattern.DOTALL).matcher(readme);
-        assertTrue(m.find(), "README has no Java example under 'Use from your Spark code'");
-        Path source = dir.resolve("src/FitFashionMnist.java");
+        String section = readme.substring(readme.indexOf("## Use from your Spark code"));
+        section = section.substring(0, section.indexOf("\n## ", 1));
+        Matcher m = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(section);
+        String example = null;
+        while (m.find()) {
+            if (m.group(1).contains("public class " + className + " ")) {
+                example = m.group(1);
+            }
+        }
+        assertTrue(example != null, "README has no Java example " + className + " under 'Use from your Spark code'");
+        Path source = dir.resolve("src/" + className + ".java");
         Files.createDirectories(source.getParent());
-        Files.writeString(source, m.group(1));
+        Files.writeString(source, example);
         Files.createDirectories(classes);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         ByteArrayOutputStream errors = new ByteArrayOutputStream();
@@ -125,12 +134,47 @@ public final class UserProgram {
         }
     }
 
-    /** The example's own report: its test accuracy above {@code floor}, its table of predictions, its model. */
-    public static void requireItsResults(Ended run, Path model, double floor) {
+    /**
+     * The example's own report: its test accuracy above {@code floor}, its table of predictions, its saved model
+     * (the network's zip in it, also inside a saved PipelineModel's stages).
+     */
+    public static void requireItsResults(Ended run, Path model, double floor) throws IOException {
         Matcher acc = Pattern.compile("test accuracy (\\d\\.\\d{4})").matcher(run.output());
         assertTrue(acc.find(), run.output());
         assertTrue(Double.parseDouble(acc.group(1)) > floor, run.output());
         assertTrue(run.output().contains("|label|prediction|"), run.output());
-        assertTrue(Files.exists(model.resolve("data/network.zip")));
+        try (var files = Files.walk(model)) {
+            assertTrue(files.anyMatch(f -> f.endsWith(Path.of("data", "network.zip"))), "no network.zip in " + model);
+        }
+    }
+
+    /**
+     * The table example's input: a libsvm file of 1,000 rows, 30 features on scales from 1 to 1,000 and 2 classes
+     * that a linear rule of the standardised features separates (a stand-in for any user's table); returns its path.
+     */
+    public static String writeTable(SparkSession spark, Path dir) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+        double[] w = new double[30];
+        for (int j = 0; j < 30; j++) {
+            w[j] = rng.nextDouble(-1, 1);
+        }
+        List<org.apache.spark.sql.Row> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            double[] x = new double[30];
+            double score = 0;
+            for (int j = 0; j < 30; j++) {
+                double z = rng.nextGaussian();
+                score += w[j] * z;
+                x[j] = z * Math.pow(10, j % 4) + 50 * j;
+            }
+            rows.add(org.apache.spark.sql.RowFactory.create(score > 0 ? 1.0 : 0.0,
+                    org.apache.spark.ml.linalg.Vectors.dense(x)));
+        }
+        String path = dir.resolve("table.libsvm").toString();
+        spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType()
+                        .add("label", org.apache.spark.sql.types.DataTypes.DoubleType, false)
+                        .add("features", org.apache.spark.ml.linalg.SQLDataTypes.VectorType(), false))
+                .coalesce(1).write().format("libsvm").save(path);
+        return path;
     }
 }

@@ -28,7 +28,7 @@ class UserProgramIT {
     @Test
     void aUsersProgramSubmittedInLocalModeExits() throws Exception {
         Path classes = dir.resolve("classes");
-        UserProgram.compileReadmeExample(dir, classes, System.getProperty("java.class.path"));
+        UserProgram.compileReadmeExample(dir, classes, System.getProperty("java.class.path"), "FitFashionMnist");
         Path userJar = jar(classes, dir.resolve("fit-fashion-mnist.jar"));
         String[] data;
         SparkSession spark = SparkSession.builder().master("local[1]").appName("inputs")
