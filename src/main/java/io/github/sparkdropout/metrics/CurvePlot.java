@@ -142,7 +142,9 @@ public final class CurvePlot {
         return chart.getSeriesMap().size();
     }
 
-    private static String joined(List<Object> values, String separator) {
+    /** Column {@code i} of {@code r}, an array: a Java list in the rows drawn in-process, a Scala one in Spark's. */
+    private static String joined(Row r, int i, String separator) {
+        List<?> values = r.get(i) instanceof List<?> list ? list : r.getList(i);
         return values.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(separator));
     }
 
@@ -150,8 +152,8 @@ public final class CurvePlot {
         Row first = byRun.values().iterator().next().get(0);
         String title = byRun.size() == 1
                 ? String.format(Locale.ROOT, "%s: %s %s, %d workers, batch %d, avg every %d, lr %s, dropout %s",
-                first.getString(0), first.getString(5), joined(first.getList(10), "-"), first.getInt(6),
-                first.getInt(7), first.getInt(8), first.getDouble(9), joined(first.getList(11), "/"))
+                first.getString(0), first.getString(5), joined(first, 10, "-"), first.getInt(6),
+                first.getInt(7), first.getInt(8), first.getDouble(9), joined(first, 11, "/"))
                 : "Training curves of " + byRun.size() + " runs";
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("epoch")
                 .yAxisTitle("loss / accuracy").build();
