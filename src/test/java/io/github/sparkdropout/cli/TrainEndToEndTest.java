@@ -35,10 +35,11 @@ class TrainEndToEndTest {
     static void trainTwoRuns() {
         metrics = dir.resolve("metrics").toString();
         SparkSession spark = TestSpark.get();
-        for (String[] run : new String[][]{{"e2e-scratch", "scratch", "resident"}, {"e2e-stock", "concise", "stock"}}) {
+        for (String[] run : new String[][]{{"e2e-scratch", "scratch", "resident", "784,256,256,10"},
+                {"e2e-stock", "concise", "stock", "784,64,32,10"}}) {
             TrainConfig cfg = TrainConfig.of(Map.of("data", TestData.realData(), "metrics", metrics,
                     "train-limit", "2560", "test-limit", "1000", "epochs", "1", "run-id", run[0],
-                    "variant", run[1], "training-master", run[2], "workers", "2"));
+                    "variant", run[1], "training-master", run[2], "workers", "2", "layers", run[3]));
             // the first run's files are read ahead, as `train` does while Spark starts; the second's by the job
             ReadAhead ahead = run[0].equals("e2e-scratch")
                     ? ReadAhead.start(cfg.data(), cfg.trainLimit(), cfg.testLimit()) : null;
@@ -76,9 +77,11 @@ class TrainEndToEndTest {
     @Test
     void theStockTrainingMasterRunsTheSameJob() {
         Row r = SqlCommand.query(TestSpark.get(), metrics,
-                "SELECT train_loss, test_acc, training_master, step, examples_per_second * train_seconds"
-                        + " FROM metrics WHERE run_id = 'e2e-stock'").first();
+                "SELECT train_loss, test_acc, training_master, step, examples_per_second * train_seconds, layers,"
+                        + " dropouts FROM metrics WHERE run_id = 'e2e-stock'").first();
         assertEquals("stock", r.getString(2));
+        assertEquals(List.of(784, 64, 32, 10), r.getList(5), "another shape, by DL4J's own master too");
+        assertEquals(List.of(0.2, 0.5), r.getList(6));
         assertEquals("dl4j", r.getString(3));
         assertEquals(2560, r.getDouble(4), 0.01, "every training example trained once in the epoch");
         assertTrue(r.getDouble(0) < 2.31 && r.getDouble(1) > 0.1, r.toString());
