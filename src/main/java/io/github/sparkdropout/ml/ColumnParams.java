@@ -26,15 +26,15 @@ final class ColumnParams implements Serializable {
     final Param<String> featuresOutOfRangeCol;
 
     ColumnParams(String parent) {
-        featuresCol = new Param<>(parent, "featuresCol", "features column name (a vector of 784 values in [0, 1])");
+        featuresCol = new Param<>(parent, "featuresCol", "features column name (a vector of finite numbers, dense or sparse)");
         predictionCol = new Param<>(parent, "predictionCol", "prediction column name (the class, a double)");
         probabilityCol = new Param<>(parent, "probabilityCol",
-                "column name for the predicted class probabilities (a vector of 10)");
+                "column name for the predicted class probabilities (a vector, one per class)");
         rawPredictionCol = new Param<>(parent, "rawPredictionCol",
-                "column name for the raw prediction: the output layer's logits, before softmax (a vector of 10)");
+                "column name for the raw prediction: the output layer's logits, before softmax (a vector, one per class)");
         featuresOutOfRangeCol = new Param<>(parent, "featuresOutOfRangeCol", "column name for a boolean, true where"
-                + " a feature lies outside [0, 1], the range the network was trained on (the row is scored all the"
-                + " same)");
+                + " a feature lies outside that feature's range in the training rows, which the network never saw"
+                + " (the row is scored all the same)");
     }
 
     void setDefaults(BiConsumer<Param<String>, String> setDefault) {
