@@ -333,34 +333,9 @@ public final class VsMllib {
         return new Fit(seconds, acc, breakdown(seconds, lines) + " settings=" + s.text());
     }
 
-    /**
-     * {@code c} with MLlib's {@code layers} (input to output) and one drop probability per hidden layer
-     * ({@code dropouts}): the Estimator's {@code setLayers(int[])} and {@code setDropouts(double[])}, called by
-     * name so that this bench compiles and runs Fashion-MNIST with an Estimator that predates them (there, only the
-     * book's 784-256-256-10 with two dropouts, through {@code dropout1} / {@code dropout2}: the same network).
-     */
+    /** {@code c} with MLlib's {@code layers} (input to output) and one drop probability per hidden layer. */
     static DropoutMlpClassifier shaped(DropoutMlpClassifier c, int[] layers, double[] dropouts) {
-        java.lang.reflect.Method setLayers;
-        java.lang.reflect.Method setDropouts;
-        try {
-            setLayers = DropoutMlpClassifier.class.getMethod("setLayers", int[].class);
-            setDropouts = DropoutMlpClassifier.class.getMethod("setDropouts", double[].class);
-        } catch (NoSuchMethodException e) {
-            if (Arrays.equals(layers, new int[]{784, 256, 256, 10}) && dropouts.length == 2) {
-                return c.setDropout1(dropouts[0]).setDropout2(dropouts[1]);
-            }
-            throw new UnsupportedOperationException("this DropoutMlpClassifier has no layers / dropouts params"
-                    + " (issue 21): it fits 784-256-256-10 only, not " + Arrays.toString(layers));
-        }
-        try {
-            setLayers.invoke(c, (Object) layers);
-            setDropouts.invoke(c, (Object) dropouts);
-            return c;
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
+        return c.setLayers(layers).setDropouts(dropouts);
     }
 
     private static final Pattern LOADED = Pattern.compile("loaded into \\d+ partitions in ([0-9.]+) s");
