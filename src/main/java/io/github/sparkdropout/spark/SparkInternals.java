@@ -11,12 +11,11 @@ import org.apache.spark.rpc.ThreadSafeRpcEndpoint;
 import org.apache.spark.scheduler.TaskSchedulerImpl;
 import org.apache.spark.util.RpcUtils;
 import scala.PartialFunction;
-import scala.PartialFunction$;
 import scala.concurrent.Await;
 import scala.concurrent.Future;
 import scala.concurrent.duration.FiniteDuration;
 import scala.reflect.ClassTag$;
-import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractPartialFunction;
 import scala.runtime.BoxedUnit;
 import scala.util.Try;
 
@@ -120,7 +119,14 @@ public final class SparkInternals {
 
         @Override
         public PartialFunction<Object, BoxedUnit> receiveAndReply(RpcCallContext context) {
-            return PartialFunction$.MODULE$.apply(new AbstractFunction1<Object, BoxedUnit>() {
+            // a partial function defined everywhere, written against the class both Scala 2.12 and 2.13 have (2.13
+            // renamed the factory PartialFunction.apply to fromFunction)
+            return new AbstractPartialFunction<Object, BoxedUnit>() {
+                @Override
+                public boolean isDefinedAt(Object request) {
+                    return true;
+                }
+
                 @Override
                 public BoxedUnit apply(Object request) {
                     Reply reply = new Reply() {
@@ -140,7 +146,7 @@ public final class SparkInternals {
                     }
                     return BoxedUnit.UNIT;
                 }
-            });
+            };
         }
 
         /**
