@@ -3,9 +3,10 @@
 #
 # Assembles a Spark installation from Maven Central, for the cluster tests and for trying spark-submit without a
 # Spark download: DEST/jars holds the jars of the pinned Spark (spark.version / scala.binary / hadoop.version of
-# pom.xml; resolved by bench/spark-home/pom.xml, YARN support included), and DEST/bin/spark-submit and
-# DEST/bin/spark-class launch them exactly as the distribution's scripts do: org.apache.spark.launcher.Main builds
-# the java command (classpath, spark-defaults.conf, Java 17 --add-opens) and the script runs it.
+# pom.xml, or of its spark4 profile under mvn -P spark4; resolved by bench/spark-home/pom.xml, YARN support
+# included), and DEST/bin/spark-submit and DEST/bin/spark-class launch them exactly as the distribution's scripts
+# do: org.apache.spark.launcher.Main builds the java command (classpath, spark-defaults.conf, Java 17 --add-opens)
+# and the script runs it.
 # Rebuilt only when pom.xml or bench/spark-home/pom.xml changed since the last assembly.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,10 +14,12 @@ dest=${1:-$here/target/spark-home}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 
+# The versions: those Maven passes (BUILD_SPARK_VERSION, BUILD_SCALA_BINARY, BUILD_HADOOP_VERSION: the build's,
+# -P spark4 included), else the default build's in pom.xml
 prop() { sed -n "s|.*<$1>\(.*\)</$1>.*|\1|p" "$here/pom.xml" | head -1; }
-spark_version=$(prop spark.version)
-scala_binary=$(prop scala.binary)
-hadoop_version=$(prop hadoop.version)
+spark_version=${BUILD_SPARK_VERSION:-$(prop spark.version)}
+scala_binary=${BUILD_SCALA_BINARY:-$(prop scala.binary)}
+hadoop_version=${BUILD_HADOOP_VERSION:-$(prop hadoop.version)}
 [ -n "$spark_version" ] && [ -n "$scala_binary" ] && [ -n "$hadoop_version" ] \
   || { echo "spark-home.sh: cannot read the Spark/Scala/Hadoop versions from pom.xml" >&2; exit 2; }
 

@@ -11,12 +11,11 @@ import org.apache.spark.rpc.ThreadSafeRpcEndpoint;
 import org.apache.spark.scheduler.TaskSchedulerImpl;
 import org.apache.spark.util.RpcUtils;
 import scala.PartialFunction;
-import scala.PartialFunction$;
 import scala.concurrent.Await;
 import scala.concurrent.Future;
 import scala.concurrent.duration.FiniteDuration;
 import scala.reflect.ClassTag$;
-import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractPartialFunction;
 import scala.runtime.BoxedUnit;
 import scala.util.Try;
 
@@ -120,7 +119,14 @@ public final class SparkInternals {
 
         @Override
         public PartialFunction<Object, BoxedUnit> receiveAndReply(RpcCallContext context) {
-            return PartialFunction$.MODULE$.apply(new AbstractFunction1<Object, BoxedUnit>() {
+            // a partial function defined everywhere, written against the class both Scala 2.12 and 2.13 have (2.13
+            // renamed the factory PartialFunction.apply to fromFunction)
+            return new AbstractPartialFunction<Object, BoxedUnit>() {
+                @Override
+                public boolean isDefinedAt(Object request) {
+                    return true;
+                }
+
                 @Override
                 public BoxedUnit apply(Object request) {
                     Reply reply = new Reply() {
@@ -140,7 +146,7 @@ public final class SparkInternals {
                     }
                     return BoxedUnit.UNIT;
                 }
-            });
+            };
         }
 
         /**
@@ -364,6 +370,10 @@ public final class SparkInternals {
      * Why no job: a job needs a free task slot, and in local mode the training's barrier stage holds every slot,
      * so a metrics write would wait for the epoch to end.
      */
+    private static final String[] PARQUET_WRITE_KEYS = {"spark.sql.parquet.writeLegacyFormat",
+            "spark.sql.parquet.outputTimestampType", "spark.sql.parquet.fieldId.write.enabled",
+            "spark.sql.legacy.parquet.nanosAsLong", "spark.sql.parquet.variant.annotateLogicalType.enabled"};
+
     public static void writeParquetFile(org.apache.spark.sql.SparkSession spark,
                                         org.apache.spark.sql.types.StructType schema,
                                         java.util.List<org.apache.spark.sql.Row> rows,
@@ -371,10 +381,14 @@ public final class SparkInternals {
         org.apache.hadoop.conf.Configuration conf =
                 new org.apache.hadoop.conf.Configuration(spark.sparkContext().hadoopConfiguration());
         org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport.setSchema(schema, conf);
-        // what Spark's ParquetUtils.prepareWrite copies from the session for its writers
-        for (String key : new String[]{"spark.sql.parquet.writeLegacyFormat", "spark.sql.parquet.outputTimestampType",
-                "spark.sql.parquet.fieldId.write.enabled"}) {
-            conf.set(key, spark.conf().get(key));
+        // what Spark's ParquetUtils.prepareWrite copies from the session for its writers: the first four on 3.5 and
+        // 4.x, the variant annotation on 4.x only (4.x's schema converter reads it, and fails if it is missing); a
+        // key this Spark does not define is left out, as its writer does not read it
+        for (String key : PARQUET_WRITE_KEYS) {
+            scala.Option<String> value = spark.conf().getOption(key);
+            if (value.isDefined()) {
+                conf.set(key, value.get());
+            }
         }
         var support = new org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport();
         scala.Function1<Object, Object> toCatalyst =
