@@ -53,11 +53,6 @@ public final class FeatureRange implements Serializable {
         return -1;
     }
 
-    /** Whether every feature's range is [0, 1]. */
-    public boolean isUnit() {
-        return equals(unit(min.length));
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof FeatureRange r && Arrays.equals(min, r.min) && Arrays.equals(max, r.max);

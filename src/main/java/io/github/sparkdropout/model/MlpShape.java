@@ -108,11 +108,6 @@ public final class MlpShape implements Serializable {
         return layers[layers.length - 1];
     }
 
-    /** The number of weight layers (hidden layers and the output layer). */
-    public int weightLayers() {
-        return layers.length - 1;
-    }
-
     /** Drop probability after hidden layer {@code i} (0-based). */
     public double dropout(int i) {
         return dropouts[i];
