@@ -4,7 +4,8 @@
 # Runs the job's main class (io.github.sparkdropout.cli.Main) through spark-submit when Spark is installed
 # (SPARK_HOME, or spark-submit on the PATH), else in an embedded JVM with Spark from the Maven build.
 # Spark options (--master, --conf, --executor-memory, ...) pass through; the default master is local[*].
-# It builds what it needs with Maven and, for `train` with the default --data, fetches the data (data/fetch.sh).
+# It builds what it needs with Maven, for the Spark line it runs on (3.5, or 4 with -P spark4: the installation's
+# version decides, else SPARKDROPOUT_SPARK), and, for `train` with the default --data, fetches the data.
 # Runs from the project directory: relative paths in options are relative to it.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,9 +45,34 @@ elif command -v spark-submit >/dev/null 2>&1; then
 fi
 [ -n "$master" ] || master="local[*]"
 
+# ---- the Spark line to build for (README: "Spark versions"): the installation's, named by its spark-core jar (or
+# by spark-submit --version); without an installation SPARKDROPOUT_SPARK (3.5, the default, or 4)
+wanted=${SPARKDROPOUT_SPARK:-}
+case "$wanted" in ''|3.5|4) ;; *) die "SPARKDROPOUT_SPARK=$wanted: the Spark line is 3.5 or 4" ;; esac
+if [ -n "$spark_submit" ]; then
+  spark_home=${SPARK_HOME:-$(dirname "$(dirname "$(readlink -f "$spark_submit")")")}
+  installed=$(find "$spark_home/jars" -maxdepth 1 -name 'spark-core_2.1[0-9]-*.jar' 2>/dev/null | head -1 \
+    | sed -n 's|.*/spark-core_2\.1[0-9]-\([0-9][0-9.]*[0-9]\).*\.jar$|\1|p')
+  [ -n "$installed" ] || installed=$("$spark_submit" --version 2>&1 | grep -o 'version [0-9][0-9.]*[0-9]' | head -1 \
+    | sed 's/version //' || true)
+  case "$installed" in
+    3.5.*) line=3.5 ;;
+    4.*) line=4 ;;
+    '') die "cannot tell which Spark version $spark_submit is (no jars/spark-core_*.jar in $spark_home)" ;;
+    *) die "Spark $installed at $spark_home: this job runs on Spark 3.5 and 4.x (README: Spark versions)" ;;
+  esac
+  [ -z "$wanted" ] || [ "$wanted" = "$line" ] \
+    || die "SPARKDROPOUT_SPARK=$wanted, but the Spark installation at $spark_home is $installed (it decides the line: unset SPARKDROPOUT_SPARK)"
+else
+  line=${wanted:-3.5}
+fi
+profile=()
+[ "$line" = 4 ] && profile=(-P spark4)
+
 # ---- build (only when the job's sources changed since the last build, by this script or by Maven itself)
-fresh() { # any of these files is newer than every source
+fresh() { # built for this Spark line, and any of these files is newer than every source
   local f
+  case "$(cat target/spark-line 2>/dev/null)" in "$line".*) ;; *) return 1 ;; esac
   for f in "$@"; do
     [ -e "$f" ] && [ -z "$(find pom.xml src/main conf -newer "$f" -print -quit)" ] && return 0
   done
@@ -54,8 +80,8 @@ fresh() { # any of these files is newer than every source
 }
 build() { # maven goal, stamp file
   command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is needed to build the job; install Maven 3.8+ and Java 17+"
-  echo "submit.sh: building ($1) ..." >&2
-  mvn -q -B -DskipTests "$1" >&2 || die "the Maven build failed (see above)"
+  echo "submit.sh: building ($1${profile[*]:+ ${profile[*]}}: Spark $line) ..." >&2
+  mvn -q -B -DskipTests ${profile[@]+"${profile[@]}"} "$1" >&2 || die "the Maven build failed (see above)"
   touch "$2"
 }
 need_jar=false

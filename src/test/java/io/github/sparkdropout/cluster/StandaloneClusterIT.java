@@ -240,8 +240,23 @@ class StandaloneClusterIT {
                 + "standalone-cluster,2,true,2,barrier\n", r.out(), r.both());
     }
 
+    /** DL4J's own ParameterAveragingTrainingMaster on executors of their own JVMs, on either Spark line. */
     @Test
     @Order(4)
+    void theStockTrainingMasterTrainsOnTheClusterToo() throws Exception {
+        List<String> args = new ArrayList<>(List.of(train("standalone-stock", data, 2, 4096)));
+        args.addAll(List.of("--training-master", "stock"));
+        Submit.Result r = onCluster("client").run(args.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.both());
+        assertTrue(r.out().contains("done: run standalone-stock, 2 epochs"), r.out());
+        Submit.Result rows = submit().run("sql", "SELECT count(*) AS epochs, min(training_master) AS master,"
+                + " min(executor_count) AS executors, max(test_acc) > 0.5 AS learned FROM metrics"
+                + " WHERE run_id = 'standalone-stock'", "--metrics", metrics, "--format", "csv");
+        assertEquals("epochs,master,executors,learned\n2,stock,2,true\n", rows.out(), rows.both());
+    }
+
+    @Test
+    @Order(5)
     void aFailedDriverInClusterModeIsANonZeroExit() throws Exception {
         Submit.Result r = onCluster("cluster").run(train("standalone-failed", work.resolve("nowhere").toString(),
                 2, 4096));
@@ -251,7 +266,7 @@ class StandaloneClusterIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aWorkerFailingInAnotherJvmIsRetriedToTheSameModel() throws Exception {
         // the test's failure travels as a Spark setting to the executors: worker 1 fails in round 1 of attempt 1
         Submit.Result r = onCluster("client", "--conf", "spark.sparkdropout.test.failWorker=1:1:0")
@@ -262,7 +277,7 @@ class StandaloneClusterIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void anExecutorKilledMidEpochIsReplacedAndTheEpochTrainedAgain() throws Exception {
         Submit.Result reference = onCluster("client").run(train("standalone-reference", data, 3, 60000));
         assertEquals(0, reference.exit(), reference.both());
@@ -281,7 +296,7 @@ class StandaloneClusterIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aWorkerLostForGoodStopsTheJobWithOneLineAndResumeFinishesIt() throws Exception {
         // 2 executors of 2 cores, one per worker, for 4 workers: no core is left over for a replacement
         Submit s = submit().sparkOptions("--master", master, "--executor-cores", "2", "--total-executor-cores", "4",

@@ -1,0 +1,163 @@
+package io.github.sparkdropout.cli;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Which Spark line {@code submit.sh} builds for: the installation's, else {@code SPARKDROPOUT_SPARK}. It runs the
+ * real script from a copy of the project, with a Spark installation that is a directory of jar names and a
+ * spark-submit that prints what it was given, and a {@code mvn} on the PATH that records its arguments and leaves
+ * what the real build leaves (target/spark-line, the app jar): building both lines for real is what the cluster
+ * tests of each build do.
+ */
+class SubmitSparkLineTest {
+    @TempDir
+    Path dir;
+    Path project;
+    Path bin;
+    Path mvnLog;
+
+    @BeforeEach
+    void copyTheProjectAndStandIns() throws IOException {
+        project = dir.resolve("project");
+        Files.createDirectories(project.resolve("src/main"));
+        Files.copy(Path.of("submit.sh"), project.resolve("submit.sh"));
+        Files.copy(Path.of("pom.xml"), project.resolve("pom.xml"));
+        try (Stream<Path> conf = Files.list(Path.of("conf"))) {
+            Files.createDirectories(project.resolve("conf"));
+            for (Path f : conf.toList()) {
+                Files.copy(f, project.resolve("conf").resolve(f.getFileName()));
+            }
+        }
+        bin = Files.createDirectories(dir.resolve("bin"));
+        mvnLog = dir.resolve("mvn.log");
+        // the real build writes target/spark-line in its first phase and packs the app jar
+        script(bin.resolve("mvn"), "echo \"$*\" >> " + mvnLog + "\nmkdir -p target\n"
+                + "case \" $* \" in *' spark4 '*) echo '4.2.0 (Scala 2.13)' ;; *) echo '3.5.9 (Scala 2.12)' ;; esac"
+                + " > target/spark-line\n"
+                + "touch target/spark-dropout-mlp-$(sed -n 's|^  <version>\\(.*\\)</version>|\\1|p' pom.xml | head -1)"
+                + "-app.jar target/classpath.txt\n");
+        script(bin.resolve("java"), "echo \"java $*\"\n"); // the embedded path's JVM: what it would run
+    }
+
+    private static void script(Path p, String body) throws IOException {
+        Files.writeString(p, "#!/usr/bin/env bash\n" + body);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    /** A Spark installation as far as submit.sh looks: its spark-core jar and a spark-submit. */
+    private Path sparkHome(String name, String coreJar) throws IOException {
+        Path home = dir.resolve(name);
+        Files.createDirectories(home.resolve("jars"));
+        if (coreJar != null) {
+            Files.createFile(home.resolve("jars").resolve(coreJar));
+        }
+        Files.createDirectories(home.resolve("bin"));
+        script(home.resolve("bin/spark-submit"), "if [ \"$1\" = --version ]; then echo 'version 3.4.4' >&2; exit 0; fi\n"
+                + "echo \"spark-submit $*\"\n");
+        return home;
+    }
+
+    record Run(int exit, String out, String err) {
+        String both() {
+            return "--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    private Run submit(Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("./submit.sh"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(project.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().remove("SPARKDROPOUT_SPARK");
+        pb.environment().remove("JAVA_HOME");
+        pb.environment().put("PATH", bin + File.pathSeparator + "/usr/bin:/bin");
+        pb.environment().putAll(env);
+        Path out = dir.resolve("out.txt");
+        Path err = dir.resolve("err.txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(1, TimeUnit.MINUTES), "submit.sh finished");
+        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    private List<String> mavenCalls() throws IOException {
+        return Files.exists(mvnLog) ? Files.readAllLines(mvnLog) : List.of();
+    }
+
+    @Test
+    void aSpark4InstallationGetsTheSpark4BuildAndItsAppJar() throws Exception {
+        Path home = sparkHome("spark-4.1.1-bin-hadoop3", "spark-core_2.13-4.1.1.jar");
+        Run r = submit(Map.of("SPARK_HOME", home.toString()), "--master", "spark://h:7077", "sql", "SELECT 1");
+        assertEquals(0, r.exit(), r.both());
+        assertEquals(List.of("-q -B -DskipTests -P spark4 package"), mavenCalls());
+        assertTrue(r.err().contains("building (package -P spark4: Spark 4)"), r.err());
+        assertTrue(r.out().matches("(?s)spark-submit --class io\\.github\\.sparkdropout\\.cli\\.Main .*"
+                + "target/spark-dropout-mlp-[^ ]*-app\\.jar sql SELECT 1\n"), r.out());
+
+        Run again = submit(Map.of("SPARK_HOME", home.toString()), "--master", "spark://h:7077", "sql", "SELECT 1");
+        assertEquals(0, again.exit(), again.both());
+        assertEquals(1, mavenCalls().size(), "built once: the jar is fresh and of this line");
+    }
+
+    @Test
+    void switchingTheInstallationBetweenLinesRebuildsForTheOtherLine() throws Exception {
+        Path spark4 = sparkHome("spark4", "spark-core_2.13-4.2.0.jar");
+        Path spark35 = sparkHome("spark35", "spark-core_2.12-3.5.9.jar");
+        assertEquals(0, submit(Map.of("SPARK_HOME", spark4.toString()), "sql", "SELECT 1").exit());
+        Run r = submit(Map.of("SPARK_HOME", spark35.toString()), "sql", "SELECT 1");
+        assertEquals(0, r.exit(), r.both());
+        assertEquals(List.of("-q -B -DskipTests -P spark4 package", "-q -B -DskipTests package"), mavenCalls(),
+                "a jar of the other line is not fresh, however new");
+        assertEquals("3.5.9 (Scala 2.12)", Files.readString(project.resolve("target/spark-line")).strip());
+    }
+
+    @Test
+    void withoutCoreJarsTheVersionComesFromSparkSubmitAndAnUnsupportedLineIsOneLine() throws Exception {
+        Path old = sparkHome("spark-3.4", null); // its spark-submit --version says 3.4.4
+        Run r = submit(Map.of("SPARK_HOME", old.toString()), "sql", "SELECT 1");
+        assertEquals(2, r.exit(), r.both());
+        assertEquals("submit.sh: Spark 3.4.4 at " + old + ": this job runs on Spark 3.5 and 4.x (README: Spark "
+                + "versions)\n", r.err());
+        assertEquals(List.of(), mavenCalls(), "nothing built");
+    }
+
+    @Test
+    void theVariableChoosesTheEmbeddedLineAndCannotContradictAnInstallation() throws Exception {
+        Run embedded = submit(Map.of("SPARKDROPOUT_SPARK", "4"), "sql", "SELECT 1");
+        assertEquals(0, embedded.exit(), embedded.both());
+        assertEquals(List.of("-q -B -DskipTests -P spark4 compile"), mavenCalls(), embedded.both());
+        assertTrue(embedded.out().matches("(?s)java .*-cp target/classes:.* io\\.github\\.sparkdropout\\.cli\\.Main "
+                + "sql SELECT 1\n"), embedded.out());
+
+        Path spark35 = sparkHome("spark35", "spark-core_2.12-3.5.9.jar");
+        Run r = submit(Map.of("SPARK_HOME", spark35.toString(), "SPARKDROPOUT_SPARK", "4"), "sql", "SELECT 1");
+        assertEquals(2, r.exit(), r.both());
+        assertTrue(r.err().startsWith("submit.sh: SPARKDROPOUT_SPARK=4, but the Spark installation at " + spark35
+                + " is 3.5.9"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+
+        Run bad = submit(Map.of("SPARKDROPOUT_SPARK", "3"), "sql", "SELECT 1");
+        assertEquals(2, bad.exit());
+        assertEquals("submit.sh: SPARKDROPOUT_SPARK=3: the Spark line is 3.5 or 4\n", bad.err());
+        assertFalse(mavenCalls().size() > 1, "nothing more built");
+    }
+}
