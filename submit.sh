@@ -5,7 +5,8 @@
 # (SPARK_HOME, or spark-submit on the PATH), else in an embedded JVM with Spark from the Maven build.
 # Spark options (--master, --conf, --executor-memory, ...) pass through; the default master is local[*].
 # It builds what it needs with Maven, for the Spark line it runs on (3.5, or 4 with -P spark4: the installation's
-# version decides, else SPARKDROPOUT_SPARK), and, for `train` with the default --data, fetches the data.
+# version decides, else SPARKDROPOUT_SPARK, else the last build's line), and, for `train` with the default --data,
+# fetches the data.
 # Runs from the project directory: relative paths in options are relative to it.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +47,8 @@ fi
 [ -n "$master" ] || master="local[*]"
 
 # ---- the Spark line to build for (README: "Spark versions"): the installation's, named by its spark-core jar (or
-# by spark-submit --version); without an installation SPARKDROPOUT_SPARK (3.5, the default, or 4)
+# by spark-submit --version); without an installation SPARKDROPOUT_SPARK (3.5 or 4), else the line target/ was
+# last built for (mvn -P spark4 ... included), else 3.5
 wanted=${SPARKDROPOUT_SPARK:-}
 case "$wanted" in ''|3.5|4) ;; *) die "SPARKDROPOUT_SPARK=$wanted: the Spark line is 3.5 or 4" ;; esac
 if [ -n "$spark_submit" ]; then
@@ -64,7 +66,7 @@ if [ -n "$spark_submit" ]; then
   [ -z "$wanted" ] || [ "$wanted" = "$line" ] \
     || die "SPARKDROPOUT_SPARK=$wanted, but the Spark installation at $spark_home is $installed (it decides the line: unset SPARKDROPOUT_SPARK)"
 else
-  line=${wanted:-3.5}
+  case "$(cat target/spark-line 2>/dev/null)" in 4.*) line=${wanted:-4} ;; *) line=${wanted:-3.5} ;; esac
 fi
 profile=()
 [ "$line" = 4 ] && profile=(-P spark4)

@@ -17,11 +17,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Which Spark line {@code submit.sh} builds for: the installation's, else {@code SPARKDROPOUT_SPARK}. It runs the
+ * Which Spark line {@code submit.sh} builds for: the installation's, else {@code SPARKDROPOUT_SPARK}, else the
+ * last build's. It runs the
  * real script from a copy of the project, with a Spark installation that is a directory of jar names and a
  * spark-submit that prints what it was given, and a {@code mvn} on the PATH that records its arguments and leaves
  * what the real build leaves (target/spark-line, the app jar): building both lines for real is what the cluster
@@ -141,12 +141,17 @@ class SubmitSparkLineTest {
     }
 
     @Test
-    void theVariableChoosesTheEmbeddedLineAndCannotContradictAnInstallation() throws Exception {
+    void embeddedTheVariableOrElseTheLastBuildChoosesTheLineAndNoVariableContradictsAnInstallation() throws Exception {
         Run embedded = submit(Map.of("SPARKDROPOUT_SPARK", "4"), "sql", "SELECT 1");
         assertEquals(0, embedded.exit(), embedded.both());
         assertEquals(List.of("-q -B -DskipTests -P spark4 compile"), mavenCalls(), embedded.both());
         assertTrue(embedded.out().matches("(?s)java .*-cp target/classes:.* io\\.github\\.sparkdropout\\.cli\\.Main "
                 + "sql SELECT 1\n"), embedded.out());
+        // unset, the line of the last build stays (a build made with mvn -P spark4 is used as it is)
+        assertEquals(0, submit(Map.of(), "sql", "SELECT 1").exit());
+        assertEquals(1, mavenCalls().size(), "nothing rebuilt");
+        assertEquals(0, submit(Map.of("SPARKDROPOUT_SPARK", "3.5"), "sql", "SELECT 1").exit());
+        assertEquals(List.of("-q -B -DskipTests -P spark4 compile", "-q -B -DskipTests compile"), mavenCalls());
 
         Path spark35 = sparkHome("spark35", "spark-core_2.12-3.5.9.jar");
         Run r = submit(Map.of("SPARK_HOME", spark35.toString(), "SPARKDROPOUT_SPARK", "4"), "sql", "SELECT 1");
@@ -158,6 +163,6 @@ class SubmitSparkLineTest {
         Run bad = submit(Map.of("SPARKDROPOUT_SPARK", "3"), "sql", "SELECT 1");
         assertEquals(2, bad.exit());
         assertEquals("submit.sh: SPARKDROPOUT_SPARK=3: the Spark line is 3.5 or 4\n", bad.err());
-        assertFalse(mavenCalls().size() > 1, "nothing more built");
+        assertEquals(2, mavenCalls().size(), "nothing more built");
     }
 }
