@@ -109,9 +109,13 @@ fi
 . conf/local-jvm.sh
 pick_openblas_coretype
 
-# JIT of local mode, where the executors are this JVM (conf/local-jvm.sh)
-jit_opts=()
-case "$master" in local*) read -r -a jit_opts <<< "$(local_jit_options)" ;; esac
+# JIT and garbage collection of local mode, where the executors are this JVM (conf/local-jvm.sh)
+local_opts=()
+case "$master" in local*)
+  gc=$(local_gc_options)
+  case " ${spark_opts[*]-} " in *" -XX:+Use"*GC*|*"=-XX:+Use"*GC*) gc="" ;; esac # the user chose a collector
+  read -r -a local_opts <<< "$(local_jit_options) $gc" ;;
+esac
 
 # ---- settings given to Spark: by the user (--conf KEY=V, or the option that sets KEY), else by the installation
 spark_defaults=/nonexistent
@@ -207,7 +211,7 @@ if [ -n "$spark_submit" ]; then
   case " ${spark_opts[*]-} " in *" --master"*) ;; *) extra+=(--master "$master") ;; esac
   if [ "$deploy_mode" = client ]; then
     prepend_java_options spark.driver.extraJavaOptions --driver-java-options \
-      "-Dlog4j2.configurationFile=file:$log_conf -Dsparkdropout.logFile=$log_file${jit_opts[*]:+ ${jit_opts[*]}}"
+      "-Dlog4j2.configurationFile=file:$log_conf -Dsparkdropout.logFile=$log_file${local_opts[*]:+ ${local_opts[*]}}"
     case "$master" in local*)
       case " ${spark_opts[*]-} " in *" --driver-memory"*) ;; *) extra+=(--driver-memory 6g) ;; esac ;;
     esac
@@ -240,7 +244,7 @@ fi
 # Embedded: translate the spark-submit options a driver JVM understands into system properties.
 [ "$deploy_mode" = client ] || die "--deploy-mode $deploy_mode needs a Spark installation (set SPARK_HOME)"
 java_bin=${JAVA_HOME:+$JAVA_HOME/bin/}java
-jvm=(-Xmx6g ${jit_opts[@]+"${jit_opts[@]}"} "-Dlog4j2.configurationFile=file:$log_conf" "-Dspark.master=$master"
+jvm=(-Xmx6g ${local_opts[@]+"${local_opts[@]}"} "-Dlog4j2.configurationFile=file:$log_conf" "-Dspark.master=$master"
      "-Dsparkdropout.logFile=$log_file"
      "-Dspark.sparkdropout.gitCommit=$git_commit")
 set -- "$@"
@@ -291,7 +295,7 @@ cds_make() {
   echo "submit.sh: preparing class-data sharing for this build (once, about 20 s) ..." >&2
   rm -rf $cds && mkdir -p $cds/run || return 1
   "${JAVA_HOME:+$JAVA_HOME/bin/}jar" cf $cds/classes.jar -C target/classes . || { touch $cds/failed; return 1; }
-  if "$java_bin" "${opens[@]}" -Xmx6g ${jit_opts[@]+"${jit_opts[@]}"} -XX:ArchiveClassesAtExit=$cds/run/app.jsa \
+  if "$java_bin" "${opens[@]}" -Xmx6g ${local_opts[@]+"${local_opts[@]}"} -XX:ArchiveClassesAtExit=$cds/run/app.jsa \
        "-Dlog4j2.configurationFile=file:$log_conf" -Dspark.master="local[2]" "-Dsparkdropout.logFile=$cds/run/job.log" \
        -cp "$(cat target/classpath.txt):$cds/classes.jar" "$main_class" train --epochs 1 --train-limit 1024 \
        --test-limit 512 --data data/fashion-mnist --metrics $cds/run/metrics >$cds/dump.log 2>&1 \

@@ -5,7 +5,7 @@
 # Prints the metrics rows and the peak resident memory (VmHWM) of the driver and of each executor JVM, which is
 # what a YARN container's memory (executor memory + memory overhead) must hold.
 #   bench/standalone-smoke.sh [TRAIN_LIMIT] [EPOCHS] [AVERAGING_SYNC] [EXECUTOR_MEMORY]
-#   (defaults: 0 = all 60,000 examples, 10 epochs, barrier, 1g)
+#   (defaults: 0 = all 60,000 examples, 10 epochs, barrier, 1g; SMOKE_DRIVER_OPTS: more driver JVM options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=${1:-0}
@@ -50,8 +50,9 @@ sample() {
 sample &
 sampler=$!
 
+# -Dsparkdropout.rounds=info: one line per epoch on where the averaging rounds' time goes (BarrierTransport)
 ./submit.sh --master "spark://127.0.0.1:$port" --executor-memory "$executor_memory" --executor-cores 1 \
-  --total-executor-cores 2 \
+  --total-executor-cores 2 --driver-java-options "-Dsparkdropout.rounds=info ${SMOKE_DRIVER_OPTS:-}" \
   train --workers 2 --epochs "$epochs" --train-limit "$limit" --averaging-sync "$sync" \
   --metrics "$tmp/metrics" --run-id standalone-smoke
 ./submit.sh sql "SELECT epoch, round(train_loss, 4) AS train_loss, round(test_acc, 4) AS test_acc, master,

@@ -14,9 +14,11 @@
 #     build, which python3-scipy and others pull in, fights PyTorch's own OpenMP threads);
 #   - each side's BLAS library and the kernels it loaded are printed (PyTorch's read from its own process).
 # Reports per side the best and the median of the runs (steady epoch: the median of epochs 3-10; whole command:
-# wall time), and the ratios job / PyTorch of the bests and of the medians. Raw logs of every run, and the
+# wall time; peak resident memory of the whole command: /usr/bin/time's maximum RSS), and the ratios job / PyTorch
+# of the bests and of the medians. Raw logs of every run, and the
 # summary, stay in bench/results/vs-pytorch/<UTC time>/ (or $VS_PYTORCH_OUT).
-# Targets: steady epoch <= 0.8x and whole command <= 0.9x PyTorch's (best of the runs each side), both variants.
+# Targets: steady epoch <= 0.8x, whole command <= 0.9x and peak memory <= 1.5x PyTorch's (best of the runs each
+# side), both variants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -25,10 +27,11 @@ ref=../shared/reference/ref.py
 py=/usr/bin/python3
 omp_blas=/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3
 [ -f "$ref" ] || { echo "error: $ref not found (the book's reference code)" >&2; exit 2; }
-if ! "$py" -c "import torch" 2>/dev/null || [ ! -f "$omp_blas" ]; then
-  echo "# installing python3-torch and libopenblas0-openmp (apt)" >&2
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-openmp; } \
-    >/dev/null || { echo "error: needs python3-torch and libopenblas0-openmp (apt-get install ...)" >&2; exit 2; }
+if ! "$py" -c "import torch" 2>/dev/null || [ ! -f "$omp_blas" ] || [ ! -x /usr/bin/time ]; then
+  echo "# installing python3-torch, libopenblas0-openmp and time (apt)" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-openmp \
+      time; } >/dev/null || { echo "error: needs python3-torch, libopenblas0-openmp and time (apt-get install ...)" >&2
+    exit 2; }
 fi
 [ -f data/fashion-mnist/train-images-idx3-ubyte.gz ] || data/fetch.sh >&2
 
@@ -70,6 +73,9 @@ epochs() {
   echo "$pairs" | awk -v s="$steady" '{e += $2} NR == 1 {f = $1} END {printf "%.3f %.3f %.3f\n", f, s, e / NR}'
 }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
+# runs a command under /usr/bin/time, which writes its peak resident memory (KB) to $tmp/rss
+measured() { /usr/bin/time -f %M -o "$tmp/rss" "$@"; }
+rss_mb() { awk '{printf "%.0f", $1 / 1024}' "$tmp/rss"; }
 
 summary="$out/summary.txt"
 {
@@ -82,23 +88,23 @@ for r in $(seq "$runs"); do
     log="$out/pytorch-$v-$r.log"
     t0=$(now)
     OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE LD_PRELOAD=$omp_blas \
-      "$py" "$tmp/ref-with-blas.py" "$ref" --variant "$v" --seed 0 --threads 2 --data "$PWD/data/fashion-mnist" \
+      measured "$py" "$tmp/ref-with-blas.py" "$ref" --variant "$v" --seed 0 --threads 2 --data "$PWD/data/fashion-mnist" \
       > "$log"
     t1=$(now)
     read -r first steady eval < <(awk '/^ *[0-9]+  / {print $5, $6}' "$log" | epochs)
     acc=$(awk '/^ *[0-9]+  / {a=$4} END {print a}' "$log")
     [ "$r" = 1 ] && [ "$v" = scratch ] && sed -n 's/^# pytorch/# pytorch side:/p' "$log" | tee -a "$summary"
-    echo "pytorch $v $r first=$first steady=$steady eval=$eval wall=$(elapsed "$t0" "$t1") test_acc=$acc" \
+    echo "pytorch $v $r first=$first steady=$steady eval=$eval wall=$(elapsed "$t0" "$t1") rss=$(rss_mb) test_acc=$acc" \
       | tee -a "$results"
     log="$out/job-$v-$r.log"
     t0=$(now)
-    ./submit.sh train --variant "$v" --seed 0 --metrics "$tmp/metrics" --run-id "$v-$r" > "$log"
+    measured ./submit.sh train --variant "$v" --seed 0 --metrics "$tmp/metrics" --run-id "$v-$r" > "$log"
     t1=$(now)
     read -r first steady eval < <(sed -n 's/^epoch [0-9]*: .*(train \([0-9.]*\) s.* eval \([0-9.]*\) s)$/\1 \2/p' \
       "$log" | epochs)
     acc=$(sed -n 's/^done: .*final test acc \([0-9.]*\),.*/\1/p' "$log")
     [ "$r" = 1 ] && [ "$v" = scratch ] && sed -n 's/.*\(workers on .*\)/# job side: \1/p' "$log" | tee -a "$summary"
-    echo "job     $v $r first=$first steady=$steady eval=$eval wall=$(elapsed "$t0" "$t1") test_acc=$acc" \
+    echo "job     $v $r first=$first steady=$steady eval=$eval wall=$(elapsed "$t0" "$t1") rss=$(rss_mb) test_acc=$acc" \
       | tee -a "$results"
   done
 done
@@ -106,11 +112,12 @@ cp "$results" "$out/runs.txt"
 
 values() { grep "^$1 *$2 " "$results" | sed "s/.* $3=\([0-9.]*\).*/\1/"; }
 {
-  echo "# job / PyTorch over $runs run(s) each: best (median); targets: steady <= 0.80x, wall <= 0.90x (best)"
-  printf '%-8s %-34s %-34s\n' variant steady_epoch whole_command_wall
+  echo "# job / PyTorch over $runs run(s) each: best (median); targets: steady <= 0.80x, wall <= 0.90x," \
+    "peak memory (MB) <= 1.50x (best)"
+  printf '%-8s %-34s %-34s %-34s\n' variant steady_epoch whole_command_wall peak_memory_mb
   for v in scratch concise; do
     line=$(printf '%-8s' "$v")
-    for k in steady wall; do
+    for k in steady wall rss; do
       pb=$(values pytorch "$v" "$k" | best); jb=$(values job "$v" "$k" | best)
       pm=$(values pytorch "$v" "$k" | median); jm=$(values job "$v" "$k" | median)
       line+=$(awk -v pb="$pb" -v jb="$jb" -v pm="$pm" -v jm="$jm" \

@@ -16,6 +16,14 @@ local_jit_options() {
   fi
 }
 
+# Garbage collection of a local-mode JVM: the job's heap holds little for long (the shards and the replicas live in
+# native memory), so a young generation of 48 MB collected by the serial collector keeps the resident size near what
+# is live, where G1 lets the heap grow to ~500 MB, mostly garbage, at the same speed (docs/BENCHMARKS.md, "Memory").
+# SPARKDROPOUT_GC=jvm leaves the collector and its sizing to the JVM.
+local_gc_options() {
+  [ "${SPARKDROPOUT_GC:-serial}" = jvm ] || echo -XX:+UseSerialGC -XX:MaxNewSize=48m
+}
+
 # ND4J's bundled OpenBLAS (0.3.19) does not recognise recent CPUs and falls back to slow generic kernels; pick the
 # best kernel set this CPU supports unless the environment already chose one (docs/BENCHMARKS.md, "Machine").
 # Exports OPENBLAS_CORETYPE.

@@ -17,7 +17,7 @@ public final class ReadAhead {
     private final String dir;
     private final int trainLimit;
     private final int testLimit;
-    private final DaemonTask<Splits> reading;
+    private DaemonTask<Splits> reading; // null once taken: the splits are the job's then, not held here too
 
     /** A run's two splits. */
     public record Splits(FashionMnist.Split train, FashionMnist.Split test) {
@@ -42,15 +42,21 @@ public final class ReadAhead {
 
     /**
      * The splits read ahead if they are the ones asked for, as the job's {@code conf} sees the path; null if not
-     * (read them now). Bad input fails here with the {@link DataException} reading it now would give.
+     * (read them now). Bad input fails here with the {@link DataException} reading it now would give. Only the first
+     * call gets them.
      */
     public Splits take(String dir, int trainLimit, int testLimit, Configuration conf) {
-        if (!this.dir.equals(dir) || this.trainLimit != trainLimit || this.testLimit != testLimit
-                || !isLocal(dir, conf)) {
-            reading.cancel();
+        if (reading == null) { // taken already: the job reads them itself
             return null;
         }
-        return reading.join("reading " + dir);
+        DaemonTask<Splits> task = reading;
+        reading = null;
+        if (!this.dir.equals(dir) || this.trainLimit != trainLimit || this.testLimit != testLimit
+                || !isLocal(dir, conf)) {
+            task.cancel();
+            return null;
+        }
+        return task.join("reading " + dir);
     }
 
     private static boolean isLocal(String dir, Configuration conf) {

@@ -1,6 +1,7 @@
 package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.config.TrainConfig;
+import io.github.sparkdropout.data.DataProvenance;
 import io.github.sparkdropout.data.FashionMnist;
 import io.github.sparkdropout.data.MnistFrames;
 import io.github.sparkdropout.data.ReadAhead;
@@ -42,7 +43,9 @@ final class IdxFiles implements TrainingData.Source {
         if (continued != null) {
             continued.requireSameData(cfg.data(), train, test);
         }
-        JavaRDD<DataSet> trainShards = Shards.of(MnistFrames.chunks(spark, train, cfg.workers(), cfg.seed()), "train");
+        // training only cuts minibatches from its shards: they keep the images as bytes (a quarter of the memory)
+        JavaRDD<DataSet> trainShards = Shards.ofBytes(MnistFrames.chunks(spark, train, cfg.workers(), cfg.seed()),
+                "train");
         JavaRDD<DataSet> testShards = null;
         try {
             testShards = Shards.of(MnistFrames.chunks(spark, test, Math.min(cfg.workers(), test.count()), null),
@@ -57,7 +60,9 @@ final class IdxFiles implements TrainingData.Source {
             throw e;
         }
         JavaRDD<DataSet> cachedTest = testShards;
-        return new TrainingData(trainShards, cachedTest, train, test, FashionMnist.CLASS_NAMES, train.official() && test.official()
+        // the run keeps what the splits were, not their bytes (the shards and the broadcast hold the examples)
+        return new TrainingData(trainShards, cachedTest, DataProvenance.copyOf(train), DataProvenance.copyOf(test),
+                FashionMnist.CLASS_NAMES, train.official() && test.official()
                 ? " (official Fashion-MNIST checksums)" : " (checksums differ from official Fashion-MNIST)",
                 (System.nanoTime() - t0) / 1e9, () -> {
                     trainShards.unpersist(false);

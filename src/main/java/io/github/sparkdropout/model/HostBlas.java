@@ -129,12 +129,14 @@ public final class HostBlas {
     }
 
     /**
-     * {@code dst[i] = src[idx[i]]}: one memcpy a row for c-ordered float matrices, on the host (CUDA: the device
-     * copy follows); other arrays through ND4J's {@code pullRows}. Indices outside {@code src} throw.
+     * {@code dst[i] = src[idx[i]]}: one memcpy a row for c-ordered float or byte matrices of one type, on the host
+     * (CUDA: the device copy follows); other arrays through ND4J's {@code pullRows}. Indices outside {@code src}
+     * throw.
      */
     public static void copyRows(INDArray src, INDArray dst, int[] idx) {
-        if (src.dataType() != DataType.FLOAT || src.ordering() != 'c' || !src.isMatrix()
-                || src.elementWiseStride() != 1 || dst.dataType() != DataType.FLOAT || dst.ordering() != 'c') {
+        boolean memcpy = src.dataType() == DataType.FLOAT || src.dataType() == DataType.UBYTE;
+        if (!memcpy || src.ordering() != 'c' || !src.isMatrix() || src.elementWiseStride() != 1
+                || dst.dataType() != src.dataType() || dst.ordering() != 'c') {
             Nd4j.pullRows(src, dst, 1, idx);
             return;
         }
@@ -150,7 +152,7 @@ public final class HostBlas {
                 throw new IndexOutOfBoundsException("row " + i + " of a shard of " + src.size(0));
             }
         }
-        long row = src.size(1) * Float.BYTES;
+        long row = src.size(1) * src.data().getElementSize();
         BytePointer from = new BytePointer(src.data().addressPointer());
         BytePointer to = new BytePointer(dst.data().addressPointer());
         long srcOffset = bytesIntoPointer(src);
@@ -166,7 +168,7 @@ public final class HostBlas {
      * pointers' positions in bytes): the pointer of a view's buffer already starts at the buffer's own offset.
      */
     private static long bytesIntoPointer(INDArray a) {
-        return (a.offset() - a.data().offset()) * Float.BYTES;
+        return (a.offset() - a.data().offset()) * a.data().getElementSize();
     }
 
     /** Whether {@link #gemm} of these arrays goes straight to OpenBLAS (for the tests). */

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.replica;
 
+import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.HostBlas;
 import io.github.sparkdropout.model.MinibatchStep;
@@ -7,6 +8,7 @@ import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.model.StepKind;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -21,7 +23,7 @@ import java.util.Map;
 public final class Replica {
     private final MultiLayerNetwork net;
     private final Map<StepKind, MinibatchStep> steps = new EnumMap<>(StepKind.class);
-    private final Map<Long, INDArray[]> batchBuffers = new HashMap<>();
+    private final Map<Long, INDArray[]> batchBuffers = new HashMap<>(); // by minibatch size and shard kind
     private long permSeed;
     private int[] perm;
     private long holding = ReplicaCache.ANONYMOUS_PARAMS; // the id of the parameters this replica holds, see ReplicaCache
@@ -60,13 +62,23 @@ public final class Replica {
         return perm;
     }
 
-    /** Rows {@code idx} of the shard's features and labels, gathered into this replica's buffers. */
+    /**
+     * Rows {@code idx} of the shard's features and labels, gathered into this replica's buffers: the features as
+     * float32 whether the shard keeps them so or as bytes ({@link Shards#ofBytes}).
+     */
     public INDArray[] gather(INDArray features, INDArray labels, int[] idx) {
-        INDArray[] b = batchBuffers.computeIfAbsent((long) idx.length, n -> new INDArray[]{
-                Nd4j.createUninitialized(features.dataType(), n, features.size(1)),
-                Nd4j.createUninitialized(labels.dataType(), n, labels.size(1))});
-        HostBlas.copyRows(features, b[0], idx);
+        boolean bytes = Shards.asBytes(features);
+        INDArray[] b = batchBuffers.computeIfAbsent(2L * idx.length + (bytes ? 1 : 0), k -> new INDArray[]{
+                Nd4j.createUninitialized(bytes ? DataType.FLOAT : features.dataType(), idx.length, features.size(1)),
+                Nd4j.createUninitialized(labels.dataType(), idx.length, labels.size(1)),
+                bytes ? Nd4j.createUninitialized(DataType.UBYTE, idx.length, features.size(1)) : null});
+        if (bytes) {
+            HostBlas.copyRows(features, b[2], idx);
+            Shards.bytesToFeatures(b[2], b[0]);
+        } else {
+            HostBlas.copyRows(features, b[0], idx);
+        }
         HostBlas.copyRows(labels, b[1], idx);
-        return b;
+        return new INDArray[]{b[0], b[1]};
     }
 }

@@ -1,5 +1,6 @@
 package io.github.sparkdropout.train;
 
+import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.LastStepListener;
 import io.github.sparkdropout.model.LeanSgdStep;
@@ -147,7 +148,7 @@ public final class DistributedTraining implements AutoCloseable {
             List<DataSet> out = new ArrayList<>(EpochOrder.minibatches(n, batch));
             for (int k = 0; k < EpochOrder.minibatches(n, batch); k++) {
                 int[] idx = EpochOrder.minibatch(order, k, batch);
-                out.add(new DataSet(shard.getFeatures().getRows(idx), shard.getLabels().getRows(idx)));
+                out.add(new DataSet(Shards.featureRows(shard.getFeatures(), idx), shard.getLabels().getRows(idx)));
             }
             return out.iterator();
         }, true);

@@ -5,7 +5,10 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.HashSet;
 import java.util.List;
@@ -13,6 +16,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Bytes -> chunks -> the frame's rows, and the same chunks -> one DL4J DataSet per partition: every example exactly
@@ -74,5 +78,36 @@ class ShardsTest {
             }
         }
         assertEquals(n, row);
+    }
+
+    /** Images kept as bytes become exactly the floats of {@link Shards#features}: every byte value, bit for bit. */
+    @Test
+    void byteShardsGiveTheFloatShardsFeaturesBitForBit() {
+        FashionMnist.Split split = split(23);
+        List<DataSet> floats = Shards.of(MnistFrames.chunks(TestSpark.get(), split, 2, 5L), "f").collect();
+        List<DataSet> bytes = Shards.ofBytes(MnistFrames.chunks(TestSpark.get(), split, 2, 5L), "b").collect();
+        for (int p = 0; p < 2; p++) {
+            assertTrue(Shards.asBytes(bytes.get(p).getFeatures()));
+            assertEquals(floats.get(p).getLabels(), bytes.get(p).getLabels());
+            int[] idx = java.util.stream.IntStream.range(0, floats.get(p).numExamples()).map(i -> (i * 5) % 11)
+                    .toArray();
+            float[] want = floats.get(p).getFeatures().getRows(idx).data().asFloat();
+            float[] got = Shards.featureRows(bytes.get(p).getFeatures(), idx).data().asFloat();
+            assertEquals(want.length, got.length);
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "element " + i);
+            }
+        }
+        byte[] all = new byte[256 * FashionMnist.PIXELS];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = (byte) (i / FashionMnist.PIXELS);
+        }
+        INDArray into = Nd4j.createUninitialized(DataType.FLOAT, 256, FashionMnist.PIXELS);
+        Shards.bytesToFeatures(Shards.bytes(all, 256), into);
+        float[] want = Shards.features(all, 256).data().asFloat();
+        float[] got = into.data().asFloat();
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "byte " + i / 784);
+        }
     }
 }

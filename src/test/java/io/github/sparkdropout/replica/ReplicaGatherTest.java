@@ -40,4 +40,32 @@ class ReplicaGatherTest {
         assertThrows(IndexOutOfBoundsException.class, () -> replica.gather(features, labels, new int[]{0, 37}));
         assertThrows(IndexOutOfBoundsException.class, () -> replica.gather(features, labels, new int[]{-1}));
     }
+
+    /** A shard that keeps its images as bytes gives the same float32 minibatches as one that keeps floats. */
+    @Test
+    void rowsOfAByteShardAreTheFloatShardsRowsExactly() {
+        Replica replica = new Replica(DropoutMlp.configuration(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 1).toJson(),
+                ParamVectors.get(DropoutMlp.create(Variant.SCRATCH, 0.5, MlpShape.book(0.2, 0.5), 1)));
+        int n = 300;
+        byte[] pixels = new byte[n * 784];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i * 7 + i / 784); // every byte value, in every column
+        }
+        INDArray floats = io.github.sparkdropout.data.Shards.features(pixels, n);
+        INDArray bytes = Nd4j.createUninitialized(DataType.UBYTE, n, 784);
+        bytes.data().asNio().put(pixels);
+        INDArray labels = Nd4j.rand(DataType.FLOAT, n, 10);
+        int[] idx = {299, 0, 5, 5, 17, 2, 256, 128};
+        INDArray[] fromFloats = replica.gather(floats, labels, idx).clone();
+        INDArray wantX = fromFloats[0].dup();
+        INDArray[] fromBytes = replica.gather(bytes, labels, idx);
+        assertEquals(DataType.FLOAT, fromBytes[0].dataType());
+        float[] want = wantX.data().asFloat();
+        float[] got = fromBytes[0].data().asFloat();
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "element " + i);
+        }
+        assertEquals(fromFloats[1], fromBytes[1]);
+        assertThrows(IndexOutOfBoundsException.class, () -> replica.gather(bytes, labels, new int[]{0, n}));
+    }
 }

@@ -19,6 +19,7 @@ public final class TrainStats implements Serializable {
     private final LongAccumulator examples;
     private final LongAccumulator steps;
     private final LongAccumulator workerNanos;
+    private final LongAccumulator waitNanos;
 
     private TrainStats(SparkContext sc, int epoch) {
         lossSum = sc.doubleAccumulator("epoch " + epoch + " train loss sum");
@@ -26,6 +27,7 @@ public final class TrainStats implements Serializable {
         examples = sc.longAccumulator("epoch " + epoch + " train examples");
         steps = sc.longAccumulator("epoch " + epoch + " train minibatch steps");
         workerNanos = sc.longAccumulator("epoch " + epoch + " worker task nanoseconds");
+        waitNanos = sc.longAccumulator("epoch " + epoch + " worker nanoseconds waiting for means");
     }
 
     /** Fresh accumulators for one epoch, registered with {@code sc}. */
@@ -46,6 +48,16 @@ public final class TrainStats implements Serializable {
         workerNanos.add(nanos);
     }
 
+    /** Called on a worker with the time it waited for the means of a task's rounds (resident master, barrier). */
+    public void addWaitNanos(long nanos) {
+        waitNanos.add(nanos);
+    }
+
+    /** Wall seconds the workers waited for the round means, summed over workers (resident master, barrier). */
+    public double waitSeconds() {
+        return waitNanos.value() / 1e9;
+    }
+
     /** Wall seconds the workers spent inside their tasks, summed over workers (resident master only). */
     public double workerSeconds() {
         return workerNanos.value() / 1e9;
@@ -58,6 +70,7 @@ public final class TrainStats implements Serializable {
         examples.reset();
         steps.reset();
         workerNanos.reset();
+        waitNanos.reset();
     }
 
     /** Mean loss per example over the epoch (driver side, after the epoch). */

@@ -58,6 +58,14 @@ public final class BarrierTransport implements AutoCloseable {
     private volatile long[] progress = {0, 0, 0}; // this epoch: rounds, examples in all, examples done
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel"; // SparkContext's key
     private volatile long lastProgress = System.nanoTime();
+    // where a round's time goes, seen from the driver (the "rounds" log): the spread of the workers' arrivals and the
+    // time from the last arrival to the mean being out, summed over this epoch's rounds
+    private static final org.slf4j.Logger ROUNDS = org.slf4j.LoggerFactory.getLogger("io.github.sparkdropout.rounds");
+    private long firstArrival;
+    private long lastArrival;
+    private int arrivals;
+    private long spreadNanos;
+    private long meanNanos;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
             DaemonThreads.named("sparkdropout-barrier-watchdog"));
 
@@ -76,6 +84,7 @@ public final class BarrierTransport implements AutoCloseable {
                 return;
             }
             AverageRequest r = (AverageRequest) message;
+            arrived();
             collector.contribute(r.stageId(), r.stageAttempt(), r.round(), r.partition(), r.partitions(),
                     r.contribution(), new RoundCollector.Caller() {
                         @Override
@@ -97,8 +106,21 @@ public final class BarrierTransport implements AutoCloseable {
         });
     }
 
+    private synchronized void arrived() {
+        long now = System.nanoTime();
+        if (arrivals++ == 0) {
+            firstArrival = now;
+        }
+        lastArrival = now;
+    }
+
     /** Called by the endpoint's handler as each round's mean is out, before its replies. */
     private void roundAveraged(int round, long examples) {
+        synchronized (this) {
+            spreadNanos += lastArrival - firstArrival;
+            meanNanos += System.nanoTime() - lastArrival;
+            arrivals = 0;
+        }
         // one reply object per round, the same for every worker: serialised once when workers are remote
         roundMean = null;
         long[] p = progress;
@@ -148,6 +170,12 @@ public final class BarrierTransport implements AutoCloseable {
         long startParamsId = Arrays.equals(start, lastEnd) ? lastEndParamsId : newParamsId();
         long endParamsId = newParamsId();
         epochStart = start;
+        synchronized (this) {
+            spreadNanos = 0;
+            meanNanos = 0;
+            arrivals = 0;
+        }
+        long stageStart = System.nanoTime();
         EpochTask task = new EpochTask(spec, startParamsId, endParamsId, rounds, endpoint.name(),
                 withEnd ? endTask : null);
         ClassTag<TaskResult> tag = ClassTag$.MODULE$.apply(TaskResult.class);
@@ -166,6 +194,7 @@ public final class BarrierTransport implements AutoCloseable {
             sc.sc().removeJobTag(jobTag);
             sc.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
         }
+        logRounds(spec, rounds, shards.getNumPartitions(), System.nanoTime() - stageStart);
         INDArray last = lastMean;
         float[] end = last == null ? start : ParamVectors.toFloats(last); // null: no round trained anything
         lastEnd = end == start ? start.clone() : end; // never the caller's own array
@@ -180,6 +209,32 @@ public final class BarrierTransport implements AutoCloseable {
         }
         // a partition whose end data had no replica to run on: the caller does the whole end work itself
         return new Epoch(end, endComplete ? new EpochEnd(ends, endNanos / 1e9) : null);
+    }
+
+    /**
+     * One line per epoch on the "io.github.sparkdropout.rounds" logger at INFO (off by default; submit.sh's log
+     * configuration turns it on with -Dsparkdropout.rounds=info): where the stage's wall time went, per worker. A
+     * worker's wait for a mean is the slower workers' lead (the arrival spread), the driver's mean, and the
+     * transport both ways (serialising, the network, Spark's RPC dispatch), which is what is left.
+     */
+    private void logRounds(WorkerSpec spec, int rounds, int workers, long stageNanos) {
+        if (!ROUNDS.isInfoEnabled()) {
+            return;
+        }
+        double busy = spec.stats().workerSeconds() / workers;
+        double wait = spec.stats().waitSeconds() / workers;
+        double spread;
+        double mean;
+        synchronized (this) {
+            spread = spreadNanos / 1e9;
+            mean = meanNanos / 1e9;
+        }
+        // summed over workers, the spread is waited once (by the earlier ones) and the mean by each
+        double transport = wait - spread / workers - mean;
+        ROUNDS.info(String.format("stage %.3f s, %d rounds, %d workers; per worker: compute %.3f s, waiting for means"
+                        + " %.3f s (slower workers %.3f, driver's mean %.3f, transport %.3f = %.1f ms a round), outside"
+                        + " the rounds %.3f s", stageNanos / 1e9, rounds, workers, busy, wait, spread / workers, mean,
+                transport, 1e3 * transport / rounds, stageNanos / 1e9 - busy - wait));
     }
 
     /**
@@ -267,6 +322,7 @@ public final class BarrierTransport implements AutoCloseable {
                 worker.endsHolding(endParamsId);
             }
             spec.stats().addWorkerNanos(System.nanoTime() - busyStart - waited);
+            spec.stats().addWaitNanos(waited);
             Serializable endResult = null;
             long endStart = System.nanoTime();
             if (endTask != null && worker != null && endData != null) {

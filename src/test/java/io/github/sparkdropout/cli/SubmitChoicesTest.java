@@ -17,17 +17,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Which Spark line {@code submit.sh} builds for: the installation's, else {@code SPARKDROPOUT_SPARK}, else the
- * last build's. It runs the
+ * What {@code submit.sh} chooses for the user: which Spark line it builds for (the installation's, else
+ * {@code SPARKDROPOUT_SPARK}, else the last build's), and the local JVM's collector. It runs the
  * real script from a copy of the project, with a Spark installation that is a directory of jar names and a
  * spark-submit that prints what it was given, and a {@code mvn} on the PATH that records its arguments and leaves
  * what the real build leaves (target/spark-line, the app jar): building both lines for real is what the cluster
  * tests of each build do.
  */
-class SubmitSparkLineTest {
+class SubmitChoicesTest {
     @TempDir
     Path dir;
     Path project;
@@ -164,5 +165,22 @@ class SubmitSparkLineTest {
         assertEquals(2, bad.exit());
         assertEquals("submit.sh: SPARKDROPOUT_SPARK=3: the Spark line is 3.5 or 4\n", bad.err());
         assertEquals(2, mavenCalls().size(), "nothing more built");
+    }
+
+    @Test
+    void localModeGetsTheSerialCollectorUnlessTheUserChoseOne() throws Exception {
+        Run r = submit(Map.of(), "sql", "SELECT 1");
+        assertEquals(0, r.exit(), r.both());
+        assertTrue(r.out().contains(" -XX:+UseSerialGC -XX:MaxNewSize=48m "), r.out());
+        for (String[] own : new String[][]{{"--driver-java-options", "-XX:+UseParallelGC"},
+                {"--conf", "spark.driver.extraJavaOptions=-XX:+UseG1GC"}}) {
+            Run mine = submit(Map.of(), own[0], own[1], "sql", "SELECT 1");
+            assertEquals(0, mine.exit(), mine.both());
+            assertFalse(mine.out().contains("UseSerialGC"), "one collector, the user's: " + mine.out());
+        }
+        Run jvm = submit(Map.of("SPARKDROPOUT_GC", "jvm"), "sql", "SELECT 1");
+        assertFalse(jvm.out().contains("-XX:+Use"), jvm.out());
+        Run cluster = submit(Map.of(), "--master", "spark://h:7077", "sql", "SELECT 1");
+        assertFalse(cluster.out().contains("UseSerialGC"), "executors are not this JVM: " + cluster.out());
     }
 }
