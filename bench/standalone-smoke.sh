@@ -5,7 +5,8 @@
 # Prints the metrics rows and the peak resident memory (VmHWM) of the driver and of each executor JVM, which is
 # what a YARN container's memory (executor memory + memory overhead) must hold.
 #   bench/standalone-smoke.sh [TRAIN_LIMIT] [EPOCHS] [AVERAGING_SYNC] [EXECUTOR_MEMORY]
-#   (defaults: 0 = all 60,000 examples, 10 epochs, barrier, 1g; SMOKE_DRIVER_OPTS: more driver JVM options)
+#   (defaults: 0 = all 60,000 examples, 10 epochs, barrier, 1g; SMOKE_DRIVER_OPTS: more driver JVM options,
+#   SMOKE_TRAIN_OPTS: more train options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=${1:-0}
@@ -52,9 +53,9 @@ sampler=$!
 
 # -Dsparkdropout.rounds=info: one line per epoch on where the averaging rounds' time goes (BarrierTransport)
 ./submit.sh --master "spark://127.0.0.1:$port" --executor-memory "$executor_memory" --executor-cores 1 \
-  --total-executor-cores 2 --driver-java-options "-Dsparkdropout.rounds=info ${SMOKE_DRIVER_OPTS:-}" \
+  --total-executor-cores 2 --driver-java-options "-Dsparkdropout.rounds=info ${SMOKE_DRIVER_OPTS:-}" ${SMOKE_SPARK_OPTS:-} \
   train --workers 2 --epochs "$epochs" --train-limit "$limit" --averaging-sync "$sync" \
-  --metrics "$tmp/metrics" --run-id standalone-smoke
+  --metrics "$tmp/metrics" --run-id standalone-smoke ${SMOKE_TRAIN_OPTS:-}
 ./submit.sh sql "SELECT epoch, round(train_loss, 4) AS train_loss, round(test_acc, 4) AS test_acc, master,
     executor_count, averaging_sync, round(train_seconds, 2) AS train_s, round(worker_busy_seconds, 2) AS busy_s
   FROM metrics ORDER BY epoch" --metrics "$tmp/metrics"

@@ -48,9 +48,12 @@ final class IdxFiles implements TrainingData.Source {
                 "train");
         JavaRDD<DataSet> testShards = null;
         try {
-            testShards = Shards.of(MnistFrames.chunks(spark, test, Math.min(cfg.workers(), test.count()), null),
-                    "test");
             trainShards.count();
+            int testPartitions = Math.min(cfg.workers(), test.count());
+            JavaRDD<MnistFrames.Chunk> testChunks = MnistFrames.chunks(spark, test, testPartitions, null);
+            testShards = testPartitions == trainShards.getNumPartitions()
+                    ? Shards.beside(trainShards, testChunks, Shards::toDataSet, "test")
+                    : Shards.of(testChunks, "test");
             testShards.count();
         } catch (RuntimeException e) { // no TrainingData to release yet: let go of what is cached
             trainShards.unpersist(false);

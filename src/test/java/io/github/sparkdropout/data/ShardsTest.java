@@ -110,4 +110,31 @@ class ShardsTest {
             assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "byte " + i / 784);
         }
     }
+
+    /**
+     * Test shards made beside the training shards hold what {@link Shards#of} would, and are computed from the cached
+     * training shards' partitions (their first parent), which is what makes Spark run each of their tasks on the
+     * executor that caches training partition i (standalone: bench/standalone-smoke.sh's rounds log).
+     */
+    @Test
+    void shardsBesideTheTrainingShardsHoldTheSameExamplesAndFollowTheTrainingPartitions() {
+        FashionMnist.Split train = split(40);
+        FashionMnist.Split test = split(9);
+        JavaRDD<DataSet> trainShards = Shards.ofBytes(MnistFrames.chunks(TestSpark.get(), train, 2, 5L), "tr");
+        trainShards.count();
+        JavaRDD<DataSet> beside = Shards.beside(trainShards, MnistFrames.chunks(TestSpark.get(), test, 2, null),
+                Shards::toDataSet, "te");
+        List<DataSet> plain = Shards.of(MnistFrames.chunks(TestSpark.get(), test, 2, null), "te").collect();
+        List<DataSet> got = beside.collect();
+        assertEquals(2, got.size());
+        for (int p = 0; p < 2; p++) {
+            assertEquals(plain.get(p).getFeatures(), got.get(p).getFeatures());
+            assertEquals(plain.get(p).getLabels(), got.get(p).getLabels());
+        }
+        assertEquals(trainShards.rdd().id(), beside.rdd().dependencies().head().rdd().id(),
+                "the training shards are the first parent: Spark places each task where they are cached");
+        assertEquals(org.apache.spark.storage.StorageLevel.MEMORY_ONLY(), beside.getStorageLevel());
+        trainShards.unpersist(false);
+        beside.unpersist(false);
+    }
 }

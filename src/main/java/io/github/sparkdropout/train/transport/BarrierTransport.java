@@ -176,6 +176,7 @@ public final class BarrierTransport implements AutoCloseable {
             arrivals = 0;
         }
         long stageStart = System.nanoTime();
+        long stageStartMillis = System.currentTimeMillis();
         EpochTask task = new EpochTask(spec, startParamsId, endParamsId, rounds, endpoint.name(),
                 withEnd ? endTask : null);
         ClassTag<TaskResult> tag = ClassTag$.MODULE$.apply(TaskResult.class);
@@ -194,7 +195,8 @@ public final class BarrierTransport implements AutoCloseable {
             sc.sc().removeJobTag(jobTag);
             sc.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
         }
-        logRounds(spec, rounds, shards.getNumPartitions(), System.nanoTime() - stageStart);
+        logRounds(spec, rounds, shards.getNumPartitions(), System.nanoTime() - stageStart, stageStartMillis,
+                System.currentTimeMillis(), results);
         INDArray last = lastMean;
         float[] end = last == null ? start : ParamVectors.toFloats(last); // null: no round trained anything
         lastEnd = end == start ? start.clone() : end; // never the caller's own array
@@ -217,9 +219,22 @@ public final class BarrierTransport implements AutoCloseable {
      * worker's wait for a mean is the slower workers' lead (the arrival spread), the driver's mean, and the
      * transport both ways (serialising, the network, Spark's RPC dispatch), which is what is left.
      */
-    private void logRounds(WorkerSpec spec, int rounds, int workers, long stageNanos) {
+    private void logRounds(WorkerSpec spec, int rounds, int workers, long stageNanos, long stageStartMillis,
+                           long stageEndMillis, List<TaskResult> results) {
         if (!ROUNDS.isInfoEnabled()) {
             return;
+        }
+        long firstStart = Long.MAX_VALUE;
+        long lastStart = 0;
+        long lastEnd = 0;
+        double setup = 0;
+        double endTasks = 0;
+        for (TaskResult r : results) {
+            firstStart = Math.min(firstStart, r.timeline().startMillis());
+            lastStart = Math.max(lastStart, r.timeline().startMillis());
+            lastEnd = Math.max(lastEnd, r.timeline().endMillis());
+            setup += r.timeline().setupNanos() / 1e9 / results.size();
+            endTasks += r.endNanos() / 1e9 / results.size();
         }
         double busy = spec.stats().workerSeconds() / workers;
         double wait = spec.stats().waitSeconds() / workers;
@@ -231,10 +246,13 @@ public final class BarrierTransport implements AutoCloseable {
         }
         // summed over workers, the spread is waited once (by the earlier ones) and the mean by each
         double transport = wait - spread / workers - mean;
-        ROUNDS.info(String.format("stage %.3f s, %d rounds, %d workers; per worker: compute %.3f s, waiting for means"
-                        + " %.3f s (slower workers %.3f, driver's mean %.3f, transport %.3f = %.1f ms a round), outside"
-                        + " the rounds %.3f s", stageNanos / 1e9, rounds, workers, busy, wait, spread / workers, mean,
-                transport, 1e3 * transport / rounds, stageNanos / 1e9 - busy - wait));
+        ROUNDS.info(String.format("stage %.3f s, %d rounds, %d workers; per worker: compute %.3f s (getting ready"
+                        + " %.3f), waiting for means %.3f s (slower workers %.3f, driver's mean %.3f, transport %.3f ="
+                        + " %.1f ms a round), outside the rounds %.3f s (tasks started %d-%d ms after the stage was"
+                        + " submitted, end tasks %.3f s, the last task's end to the results %d ms)",
+                stageNanos / 1e9, rounds, workers, busy, setup, wait, spread / workers, mean, transport,
+                1e3 * transport / rounds, stageNanos / 1e9 - busy - wait, firstStart - stageStartMillis,
+                lastStart - stageStartMillis, endTasks, stageEndMillis - lastEnd));
     }
 
     /**
@@ -261,8 +279,15 @@ public final class BarrierTransport implements AutoCloseable {
      * A task's result: its end task's result (null: no end data in this partition), how long that took, and whether
      * end data went without its end task (no training shard here).
      */
-    private record TaskResult(Serializable endResult, long endNanos, boolean endMissed)
+    private record TaskResult(Serializable endResult, long endNanos, boolean endMissed, Timeline timeline)
             implements Serializable {
+    }
+
+    /**
+     * When a task started and ended (wall clock: comparable with the driver's where they share a clock, as on one
+     * machine) and how long its worker took to get ready (its replica, the epoch's parameters): for the rounds log.
+     */
+    private record Timeline(long startMillis, long setupNanos, long endMillis) implements Serializable {
     }
 
     /**
@@ -298,6 +323,7 @@ public final class BarrierTransport implements AutoCloseable {
             // nothing stops, so a user's program running the stage in its own JVM (local mode) would never exit
             BarrierTaskContext ctx = (BarrierTaskContext) TaskContext.get();
             int partition = ctx.partitionId();
+            long startMillis = System.currentTimeMillis();
             long busyStart = System.nanoTime();
             long waited = 0;
             SparkInternals.EndpointClient averaging = SparkInternals.driverEndpoint(endpoint);
@@ -307,6 +333,7 @@ public final class BarrierTransport implements AutoCloseable {
             ResidentWorker worker = shard == null ? null : new ResidentWorker(spec, partition, shard, startParamsId,
                     () -> averaging.ask(new StartRequest(ctx.stageId(), ctx.stageAttemptNumber(), partition),
                             float[].class, ctx::killTaskIfInterrupted));
+            long setupNanos = System.nanoTime() - busyStart;
             INDArray mean = null;
             for (int round = 0; round < rounds; round++) {
                 Contribution mine = worker == null ? Contribution.none() : worker.trainRound(round);
@@ -329,7 +356,8 @@ public final class BarrierTransport implements AutoCloseable {
                 endResult = endTask.run(worker.net(), endData); // the replica holds the final mean
             }
             TaskResult out = new TaskResult(endResult, System.nanoTime() - endStart,
-                    endTask != null && endData != null && worker == null);
+                    endTask != null && endData != null && worker == null,
+                    new Timeline(startMillis, setupNanos, System.currentTimeMillis()));
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }
     }
