@@ -6,8 +6,10 @@ import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FeatureRange;
 import io.github.sparkdropout.data.FrameShards;
+import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.job.TrainJob;
 import io.github.sparkdropout.job.TrainingData;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -25,6 +27,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
@@ -301,11 +304,27 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
             train.release();
             throw e;
         }
-        return new TrainingData(train.shards(), validation.shards(), train.provenance(), validation.provenance(),
+        // each epoch's stage zips a worker's training and validation shards: cached on one executor (Shards.beside)
+        JavaRDD<DataSet> validationShards = validation.shards();
+        if (validationShards.getNumPartitions() == train.shards().getNumPartitions()) {
+            try {
+                validationShards = Shards.beside(train.shards(), validation.shards(), d -> d, "validation");
+                validationShards.count();
+            } catch (RuntimeException e) {
+                validationShards.unpersist(false);
+                train.release();
+                validation.release();
+                throw e;
+            }
+            validation.release(); // the shards moved, their first home goes
+        }
+        JavaRDD<DataSet> cachedValidation = validationShards;
+        return new TrainingData(train.shards(), cachedValidation, train.provenance(), validation.provenance(),
                 classNames, " (a DataFrame; validation rows marked by " + indicator + ")", (System.nanoTime() - t0) / 1e9,
                 () -> {
                     train.release();
                     validation.release();
+                    cachedValidation.unpersist(false);
                 });
     }
 
