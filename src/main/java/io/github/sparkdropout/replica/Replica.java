@@ -23,7 +23,7 @@ import java.util.Map;
 public final class Replica {
     private final MultiLayerNetwork net;
     private final Map<StepKind, MinibatchStep> steps = new EnumMap<>(StepKind.class);
-    private final Map<Long, INDArray[]> batchBuffers = new HashMap<>(); // by minibatch size and shard kind
+    private final Map<Long, Buffers> batchBuffers = new HashMap<>(); // by minibatch size and shard kind
     private long permSeed;
     private int[] perm;
     private long holding = ReplicaCache.ANONYMOUS_PARAMS; // the id of the parameters this replica holds, see ReplicaCache
@@ -68,17 +68,21 @@ public final class Replica {
      */
     public INDArray[] gather(INDArray features, INDArray labels, int[] idx) {
         boolean bytes = Shards.asBytes(features);
-        INDArray[] b = batchBuffers.computeIfAbsent(2L * idx.length + (bytes ? 1 : 0), k -> new INDArray[]{
+        Buffers b = batchBuffers.computeIfAbsent(2L * idx.length + (bytes ? 1 : 0), k -> new Buffers(new INDArray[]{
                 Nd4j.createUninitialized(bytes ? DataType.FLOAT : features.dataType(), idx.length, features.size(1)),
-                Nd4j.createUninitialized(labels.dataType(), idx.length, labels.size(1)),
-                bytes ? Nd4j.createUninitialized(DataType.UBYTE, idx.length, features.size(1)) : null});
+                Nd4j.createUninitialized(labels.dataType(), idx.length, labels.size(1))},
+                bytes ? Nd4j.createUninitialized(DataType.UBYTE, idx.length, features.size(1)) : null));
         if (bytes) {
-            HostBlas.copyRows(features, b[2], idx);
-            Shards.bytesToFeatures(b[2], b[0]);
+            HostBlas.copyRows(features, b.bytes(), idx);
+            Shards.bytesToFeatures(b.bytes(), b.batch()[0]);
         } else {
-            HostBlas.copyRows(features, b[0], idx);
+            HostBlas.copyRows(features, b.batch()[0], idx);
         }
-        HostBlas.copyRows(labels, b[1], idx);
-        return new INDArray[]{b[0], b[1]};
+        HostBlas.copyRows(labels, b.batch()[1], idx);
+        return b.batch();
+    }
+
+    /** A minibatch's buffers: features (float32) and labels, and the rows' bytes first for a byte shard. */
+    private record Buffers(INDArray[] batch, INDArray bytes) {
     }
 }

@@ -45,8 +45,11 @@ class InterruptedTrainTest {
         Path out = dir.resolve(runId + ".out");
         Path err = dir.resolve(runId + ".err");
         // its own session and process group (setsid), so that a signal to the group reaches only what it started;
-        // submit.sh execs the driver JVM, so this process is the driver
-        ProcessBuilder pb = new ProcessBuilder("setsid", "./submit.sh", "--master", "local[2]", "train", "--data",
+        // submit.sh execs the driver JVM, so this process is the driver. With the signal's default disposition, as
+        // in a user's terminal: a harness that started the tests in the background without job control leaves
+        // SIGINT ignored, which every child inherits (and a JVM then keeps it ignored)
+        ProcessBuilder pb = new ProcessBuilder("setsid", "env", "--default-signal=" + signal, "./submit.sh",
+                "--master", "local[2]", "train", "--data",
                 TestData.realData(), "--train-limit", "2048", "--test-limit", "600", "--epochs", "30", "--metrics",
                 metrics, "--run-id", runId).redirectOutput(out.toFile()).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
