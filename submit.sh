@@ -111,9 +111,12 @@ pick_openblas_coretype
 
 # JIT and garbage collection of local mode, where the executors are this JVM (conf/local-jvm.sh)
 local_opts=()
+case "${SPARKDROPOUT_GC:-serial}" in serial|jvm) ;; *) die "SPARKDROPOUT_GC=$SPARKDROPOUT_GC: serial (the default) or jvm" ;; esac
 case "$master" in local*)
   gc=$(local_gc_options)
-  case " ${spark_opts[*]-} " in *" -XX:+Use"*GC*|*"=-XX:+Use"*GC*) gc="" ;; esac # the user chose a collector
+  # the user chose a collector (-XX:+UseG1GC, -XX:+UseParallelGC, ...): theirs alone
+  collector='[[:space:]=]-XX:\+Use[A-Za-z0-9]*GC([[:space:]]|$)'
+  [[ " ${spark_opts[*]-} " =~ $collector ]] && gc=""
   read -r -a local_opts <<< "$(local_jit_options) $gc" ;;
 esac
 

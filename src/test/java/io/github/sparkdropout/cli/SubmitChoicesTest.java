@@ -178,6 +178,13 @@ class SubmitChoicesTest {
             assertEquals(0, mine.exit(), mine.both());
             assertFalse(mine.out().contains("UseSerialGC"), "one collector, the user's: " + mine.out());
         }
+        // an option that merely mentions GC is not a collector
+        Run verbose = submit(Map.of(), "--driver-java-options", "-XX:+UseStringDeduplication -XX:+PrintGCDetails",
+                "sql", "SELECT 1");
+        assertTrue(verbose.out().contains(" -XX:+UseSerialGC -XX:MaxNewSize=48m "), verbose.out());
+        Run typo = submit(Map.of("SPARKDROPOUT_GC", "g1"), "sql", "SELECT 1");
+        assertEquals(2, typo.exit(), typo.both());
+        assertEquals("submit.sh: SPARKDROPOUT_GC=g1: serial (the default) or jvm\n", typo.err());
         Run jvm = submit(Map.of("SPARKDROPOUT_GC", "jvm"), "sql", "SELECT 1");
         assertFalse(jvm.out().contains("-XX:+Use"), jvm.out());
         Run cluster = submit(Map.of(), "--master", "spark://h:7077", "sql", "SELECT 1");
