@@ -291,14 +291,27 @@ cds_ready() {
   newer_than $cds/failed && return 1 # this build's archive failed once: not again on every run
   [ "$command" = train ] || return 1 # made by a training run: not on the way to --help, sql or plot
   [ -f data/fashion-mnist/train-images-idx3-ubyte.gz ] || return 1 # made from a run on the default data only
-  # one maker at a time; the lock's descriptor is the subshell's own, never the job's
-  ( flock -w 300 9 || exit 1; cds_fresh || cds_make ) 9>target/.cds.lock
+  # one maker at a time; the lock's descriptor is the subshell's own, never the job's. A run that finds another one
+  # preparing says so and waits a bounded time (the maker itself is bounded too), then goes without the archive.
+  # SPARKDROPOUT_CDS_WAIT (seconds, default 120) exists for tests and very slow machines.
+  (
+    if ! flock -n 9; then
+      echo "submit.sh: waiting for another submit.sh to finish preparing class-data sharing (target/.cds.lock) ..." >&2
+      flock -w "${SPARKDROPOUT_CDS_WAIT:-120}" 9 || {
+        echo "submit.sh: class-data sharing still being prepared by another submit.sh; running without it" >&2
+        exit 1
+      }
+    fi
+    cds_fresh || cds_make
+  ) 9>target/.cds.lock
 }
 cds_make() {
   echo "submit.sh: preparing class-data sharing for this build (once, about 20 s) ..." >&2
   rm -rf $cds && mkdir -p $cds/run || return 1
   "${JAVA_HOME:+$JAVA_HOME/bin/}jar" cf $cds/classes.jar -C target/classes . || { touch $cds/failed; return 1; }
-  if "$java_bin" "${opens[@]}" -Xmx6g ${local_opts[@]+"${local_opts[@]}"} -XX:ArchiveClassesAtExit=$cds/run/app.jsa \
+  # bounded: a maker that never ends would hold the lock for every later run (its run takes ~20 s); in the
+  # foreground, so a Ctrl-C of this script reaches it
+  if timeout --foreground -k 5 240 "$java_bin" "${opens[@]}" -Xmx6g ${local_opts[@]+"${local_opts[@]}"} -XX:ArchiveClassesAtExit=$cds/run/app.jsa \
        "-Dlog4j2.configurationFile=file:$log_conf" -Dspark.master="local[2]" "-Dsparkdropout.logFile=$cds/run/job.log" \
        -cp "$(cat target/classpath.txt):$cds/classes.jar" "$main_class" train --epochs 1 --train-limit 1024 \
        --test-limit 512 --data data/fashion-mnist --metrics $cds/run/metrics >$cds/dump.log 2>&1 \

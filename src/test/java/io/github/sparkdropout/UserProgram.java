@@ -122,6 +122,26 @@ public final class UserProgram {
         }
     }
 
+    /**
+     * What a process that does not end is doing: it and each of its descendants (pid, command line), and the threads
+     * of those that are JVMs (jcmd).
+     */
+    public static String whatIsStuck(Process process) {
+        StringBuilder out = new StringBuilder("processes:\n");
+        java.util.List<ProcessHandle> all = new java.util.ArrayList<>();
+        all.add(process.toHandle());
+        process.descendants().forEach(all::add);
+        for (ProcessHandle p : all) {
+            out.append(p.pid()).append(' ').append(p.info().commandLine().orElse("?")).append('\n');
+        }
+        for (ProcessHandle p : all) {
+            if (p.info().command().orElse("").endsWith("/java")) {
+                out.append("threads of ").append(p.pid()).append(":\n").append(threadDump(p.pid()));
+            }
+        }
+        return out.toString();
+    }
+
     private static String threadDump(long pid) {
         try {
             Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),

@@ -190,4 +190,30 @@ class SubmitChoicesTest {
         Run cluster = submit(Map.of(), "--master", "spark://h:7077", "sql", "SELECT 1");
         assertFalse(cluster.out().contains("UseSerialGC"), "executors are not this JVM: " + cluster.out());
     }
+
+    @Test
+    void aRunThatFindsAnotherPreparingClassDataSharingSaysSoAndGoesWithoutItAfterABoundedWait() throws Exception {
+        assertEquals(0, submit(Map.of(), "sql", "SELECT 1").exit()); // built: target/ as the real build leaves it
+        Files.createDirectories(project.resolve("target/classes"));
+        Files.createDirectories(project.resolve("data/fashion-mnist"));
+        Files.createFile(project.resolve("data/fashion-mnist/train-images-idx3-ubyte.gz"));
+        // another submit.sh preparing the archive: it holds the lock
+        Process holder = new ProcessBuilder("flock", "target/.cds.lock", "sleep", "60").directory(project.toFile())
+                .start();
+        try {
+            Thread.sleep(500);
+            long t0 = System.nanoTime();
+            Run r = submit(Map.of("SPARKDROPOUT_CDS_WAIT", "2"), "train", "--epochs", "1");
+            double waited = (System.nanoTime() - t0) / 1e9;
+            assertEquals(0, r.exit(), r.both());
+            assertEquals("submit.sh: waiting for another submit.sh to finish preparing class-data sharing"
+                    + " (target/.cds.lock) ...\nsubmit.sh: class-data sharing still being prepared by another"
+                    + " submit.sh; running without it\n", r.err());
+            assertTrue(r.out().startsWith("java ") && !r.out().contains("SharedArchiveFile"), r.out());
+            assertTrue(waited < 30, "bounded: " + waited + " s");
+        } finally {
+            holder.descendants().forEach(ProcessHandle::destroyForcibly);
+            holder.destroyForcibly();
+        }
+    }
 }

@@ -2,6 +2,7 @@ package io.github.sparkdropout.job;
 
 import io.github.sparkdropout.Submit;
 import io.github.sparkdropout.TestData;
+import io.github.sparkdropout.UserProgram;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,8 @@ class OneDriverPerRunTest {
     private record Running(Process process, Path out, Path err) {
         Submit.Result await() throws IOException, InterruptedException {
             if (!process.waitFor(5, TimeUnit.MINUTES)) {
-                throw new AssertionError("still running after 5 min: " + Files.readString(out));
+                throw new AssertionError("still running after 5 min:\n" + Files.readString(out) + Files.readString(err)
+                        + "\n" + UserProgram.whatIsStuck(process));
             }
             return new Submit.Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
