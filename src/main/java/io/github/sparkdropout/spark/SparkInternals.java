@@ -43,7 +43,9 @@ import java.util.concurrent.TimeoutException;
  *       typed messages are (de)serialised here, with this jar's class loader. Tasks in the driver's own JVM
  *       (local mode) call the handler directly, by reference;</li>
  *   <li>the scheduler's counts: task slots of the registered executors, and how often a task is tried;</li>
- *   <li>Spark SQL's own Parquet writer, driven in this JVM: small tables written without a Spark job.</li>
+ *   <li>Spark SQL's own Parquet writer, driven in this JVM: small tables written without a Spark job;</li>
+ *   <li>a frame's rows as Catalyst's internal rows, and ML vectors read from them in place: loading a frame into
+ *       shards then makes no {@code Row} and no {@code double[]} for each row.</li>
  * </ul>
  */
 public final class SparkInternals {
@@ -373,6 +375,84 @@ public final class SparkInternals {
     private static final String[] PARQUET_WRITE_KEYS = {"spark.sql.parquet.writeLegacyFormat",
             "spark.sql.parquet.outputTimestampType", "spark.sql.parquet.fieldId.write.enabled",
             "spark.sql.legacy.parquet.nanosAsLong", "spark.sql.parquet.variant.annotateLogicalType.enabled"};
+
+    /** One row of a frame as {@link #mapRowPartitions} reads it: the row of the moment, valid until the next. */
+    public interface FrameRow {
+        boolean isNullAt(int ordinal);
+
+        double getDouble(int ordinal);
+
+        /**
+         * The ML vector in field {@code ordinal} as float32 into {@code out} from {@code offset}, if its size is
+         * {@code size}; returns its size either way.
+         */
+        int vectorInto(int ordinal, float[] out, int offset, int size);
+    }
+
+    /**
+     * One value per partition of {@code frame}, made by {@code perPartition} from its rows read as Catalyst's
+     * internal rows: no {@code Row} object and no {@code double[]} of a vector is made for each row.
+     */
+    public static <T> org.apache.spark.api.java.JavaRDD<T> mapRowPartitions(org.apache.spark.sql.Dataset<?> frame,
+            org.apache.spark.api.java.function.Function<java.util.Iterator<FrameRow>, T> perPartition) {
+        return frame.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
+            InternalFrameRow row = new InternalFrameRow();
+            java.util.Iterator<FrameRow> each = new java.util.Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return rows.hasNext();
+                }
+
+                @Override
+                public FrameRow next() {
+                    row.current = rows.next(); // Catalyst reuses its row objects: read before the next
+                    return row;
+                }
+            };
+            return java.util.List.of(perPartition.call(each)).iterator();
+        });
+    }
+
+    /**
+     * A {@link FrameRow} over Catalyst's row. Vectors are read in VectorUDT's SQL layout (stable since Spark 2.0): a
+     * struct of type (0 sparse, 1 dense), size, indices, values.
+     */
+    static final class InternalFrameRow implements FrameRow {
+        org.apache.spark.sql.catalyst.InternalRow current;
+
+        @Override
+        public boolean isNullAt(int ordinal) {
+            return current.isNullAt(ordinal);
+        }
+
+        @Override
+        public double getDouble(int ordinal) {
+            return current.getDouble(ordinal);
+        }
+
+        @Override
+        public int vectorInto(int ordinal, float[] out, int offset, int size) {
+            org.apache.spark.sql.catalyst.InternalRow v = current.getStruct(ordinal, 4);
+            org.apache.spark.sql.catalyst.util.ArrayData values = v.getArray(3);
+            boolean dense = v.getByte(0) == 1;
+            int n = dense ? values.numElements() : v.getInt(1);
+            if (n != size) {
+                return n;
+            }
+            if (dense) {
+                for (int j = 0; j < n; j++) {
+                    out[offset + j] = (float) values.getDouble(j);
+                }
+            } else {
+                java.util.Arrays.fill(out, offset, offset + n, 0f);
+                org.apache.spark.sql.catalyst.util.ArrayData indices = v.getArray(2);
+                for (int k = 0; k < values.numElements(); k++) {
+                    out[offset + indices.getInt(k)] = (float) values.getDouble(k);
+                }
+            }
+            return n;
+        }
+    }
 
     public static void writeParquetFile(org.apache.spark.sql.SparkSession spark,
                                         org.apache.spark.sql.types.StructType schema,
