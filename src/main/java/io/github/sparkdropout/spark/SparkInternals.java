@@ -255,7 +255,25 @@ public final class SparkInternals {
         return fromBytes(toBytes(message));
     }
 
+    // time this JVM spent (de)serialising endpoint messages: the serialising part of a round's transport (rounds log)
+    private static final java.util.concurrent.atomic.AtomicLong SERIALISING_NANOS =
+            new java.util.concurrent.atomic.AtomicLong();
+
+    /** Nanoseconds this JVM has spent serialising and deserialising endpoint messages, all endpoints together. */
+    public static long serialisingNanos() {
+        return SERIALISING_NANOS.get();
+    }
+
     private static byte[] toBytes(Object message) {
+        long start = System.nanoTime();
+        try {
+            return serialise(message);
+        } finally {
+            SERIALISING_NANOS.addAndGet(System.nanoTime() - start);
+        }
+    }
+
+    private static byte[] serialise(Object message) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new PackingOutputStream(bytes)) {
             out.writeObject(message);
@@ -265,8 +283,17 @@ public final class SparkInternals {
         return bytes.toByteArray();
     }
 
-    /** Deserialises with this jar's class loader, which sees the message classes wherever Spark loaded the job. */
     private static Object fromBytes(byte[] bytes) {
+        long start = System.nanoTime();
+        try {
+            return deserialise(bytes);
+        } finally {
+            SERIALISING_NANOS.addAndGet(System.nanoTime() - start);
+        }
+    }
+
+    /** Deserialises with this jar's class loader, which sees the message classes wherever Spark loaded the job. */
+    private static Object deserialise(byte[] bytes) {
         ClassLoader loader = SparkInternals.class.getClassLoader();
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
             {

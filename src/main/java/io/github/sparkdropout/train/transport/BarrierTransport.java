@@ -176,6 +176,7 @@ public final class BarrierTransport implements AutoCloseable {
             arrivals = 0;
         }
         long stageStart = System.nanoTime();
+        long driverSerialising = SparkInternals.serialisingNanos();
         long stageStartMillis = System.currentTimeMillis();
         EpochTask task = new EpochTask(spec, startParamsId, endParamsId, rounds, endpoint.name(),
                 withEnd ? endTask : null);
@@ -196,7 +197,7 @@ public final class BarrierTransport implements AutoCloseable {
             sc.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
         }
         logRounds(spec, rounds, shards.getNumPartitions(), System.nanoTime() - stageStart, stageStartMillis,
-                System.currentTimeMillis(), results);
+                System.currentTimeMillis(), SparkInternals.serialisingNanos() - driverSerialising, results);
         INDArray last = lastMean;
         float[] end = last == null ? start : ParamVectors.toFloats(last); // null: no round trained anything
         lastEnd = end == start ? start.clone() : end; // never the caller's own array
@@ -220,7 +221,7 @@ public final class BarrierTransport implements AutoCloseable {
      * transport both ways (serialising, the network, Spark's RPC dispatch), which is what is left.
      */
     private void logRounds(WorkerSpec spec, int rounds, int workers, long stageNanos, long stageStartMillis,
-                           long stageEndMillis, List<TaskResult> results) {
+                           long stageEndMillis, long driverSerialisingNanos, List<TaskResult> results) {
         if (!ROUNDS.isInfoEnabled()) {
             return;
         }
@@ -229,7 +230,9 @@ public final class BarrierTransport implements AutoCloseable {
         long lastEnd = 0;
         double setup = 0;
         double endTasks = 0;
+        double workerSerialising = 0;
         for (TaskResult r : results) {
+            workerSerialising += r.timeline().serialisingNanos() / 1e9 / results.size();
             firstStart = Math.min(firstStart, r.timeline().startMillis());
             lastStart = Math.max(lastStart, r.timeline().startMillis());
             lastEnd = Math.max(lastEnd, r.timeline().endMillis());
@@ -248,10 +251,12 @@ public final class BarrierTransport implements AutoCloseable {
         double transport = wait - spread / workers - mean;
         ROUNDS.info(String.format("stage %.3f s, %d rounds, %d workers; per worker: compute %.3f s (getting ready"
                         + " %.3f), waiting for means %.3f s (slower workers %.3f, driver's mean %.3f, transport %.3f ="
-                        + " %.1f ms a round), outside the rounds %.3f s (tasks started %d-%d ms after the stage was"
+                        + " %.1f ms a round, of which serialising %.1f ms in the worker and %.1f ms in the driver for all"
+                        + " workers), outside the rounds %.3f s (tasks started %d-%d ms after the stage was"
                         + " submitted, end tasks %.3f s, the last task's end to the results %d ms)",
                 stageNanos / 1e9, rounds, workers, busy, setup, wait, spread / workers, mean, transport,
-                1e3 * transport / rounds, stageNanos / 1e9 - busy - wait, firstStart - stageStartMillis,
+                1e3 * transport / rounds, 1e3 * workerSerialising / rounds, driverSerialisingNanos / 1e6 / rounds,
+                stageNanos / 1e9 - busy - wait, firstStart - stageStartMillis,
                 lastStart - stageStartMillis, endTasks, stageEndMillis - lastEnd));
     }
 
@@ -285,9 +290,11 @@ public final class BarrierTransport implements AutoCloseable {
 
     /**
      * When a task started and ended (wall clock: comparable with the driver's where they share a clock, as on one
-     * machine) and how long its worker took to get ready (its replica, the epoch's parameters): for the rounds log.
+     * machine), how long its worker took to get ready (its replica, the epoch's parameters), and how long its JVM spent
+     * (de)serialising endpoint messages (one task an executor core: this task's): for the rounds log.
      */
-    private record Timeline(long startMillis, long setupNanos, long endMillis) implements Serializable {
+    private record Timeline(long startMillis, long setupNanos, long endMillis, long serialisingNanos)
+            implements Serializable {
     }
 
     /**
@@ -324,6 +331,7 @@ public final class BarrierTransport implements AutoCloseable {
             BarrierTaskContext ctx = (BarrierTaskContext) TaskContext.get();
             int partition = ctx.partitionId();
             long startMillis = System.currentTimeMillis();
+            long serialising = SparkInternals.serialisingNanos(); // this JVM's: one task an executor core
             long busyStart = System.nanoTime();
             long waited = 0;
             SparkInternals.EndpointClient averaging = SparkInternals.driverEndpoint(endpoint);
@@ -357,7 +365,8 @@ public final class BarrierTransport implements AutoCloseable {
             }
             TaskResult out = new TaskResult(endResult, System.nanoTime() - endStart,
                     endTask != null && endData != null && worker == null,
-                    new Timeline(startMillis, setupNanos, System.currentTimeMillis()));
+                    new Timeline(startMillis, setupNanos, System.currentTimeMillis(),
+                            SparkInternals.serialisingNanos() - serialising));
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }
     }
