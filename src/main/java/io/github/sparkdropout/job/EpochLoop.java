@@ -53,17 +53,19 @@ final class EpochLoop {
     private final RunStart start;
     private final TrainingData data;
     private final RunFiles files; // null: nothing recorded (an Estimator's fit without a metrics path)
+    private final RunClaim claim; // this driver's claim on the run: still held before each write (null: no files)
     private final ExecutorLosses losses;
     private final Interruption interruption;
     private final List<EpochRecord> records = new ArrayList<>();
 
     EpochLoop(SparkSession spark, RunOutput output, RunStart start, TrainingData data, RunFiles files,
-              ExecutorLosses losses, Interruption interruption) {
+              RunClaim claim, ExecutorLosses losses, Interruption interruption) {
         this.spark = spark;
         this.output = output;
         this.start = start;
         this.data = data;
         this.files = files;
+        this.claim = claim;
         this.losses = losses;
         this.interruption = interruption;
     }
@@ -106,6 +108,7 @@ final class EpochLoop {
         String plot = new org.apache.hadoop.fs.Path(cfg.metrics(), "plots/" + cfg.runId() + ".png").toString();
         if (files != null) {
             interruption.enter("while saving its final model", () -> keptAndNext(cfg, files));
+            requireHeld("saving its final model");
             try {
                 files.store().publishModel(cfg.runId(), DropoutMlp.portable(net));
             } catch (RuntimeException e) {
@@ -185,7 +188,7 @@ final class EpochLoop {
                 });
             }
             doing = "saving the results of epoch " + cfg.epochs(); // the appender's close: the last rows, checkpoint
-        } catch (UsageException | DataException e) {
+        } catch (UsageException | DataException | JobFailure e) { // JobFailure: already one line (a takeover)
             throw e;
         } catch (Exception e) { // Spark's own exceptions are checked, undeclared
             output.clearProgress();
@@ -206,11 +209,22 @@ final class EpochLoop {
     /** The epoch's rows into the table, then its checkpoint: the order the class comment explains. */
     private void record(EpochAppender appender, RunInfo run, EpochRecord epoch, EvalResult eval,
                         MultiLayerNetwork net) {
+        requireHeld("recording epoch " + epoch.epoch());
         MultiLayerNetwork snapshot = DropoutMlp.portable(net); // this epoch's parameters, copied now
         CheckpointState state = CheckpointState.of(run, epoch.epoch());
         appender.append(MetricsSchema.epochRow(run, epoch), eval == null ? List.of()
                         : MetricsSchema.classRows(run.runId(), epoch.epoch(), eval, data.classNames()), run.runId(), epoch.epoch(),
                 () -> files.store().publishCheckpoint(run.runId(), epoch.epoch(), snapshot, state.toProperties()));
+    }
+
+    private void requireHeld(String what) {
+        if (claim != null) {
+            try {
+                claim.requireHeld(what);
+            } catch (RunClaim.TakenOver e) {
+                throw new JobFailure(e.getMessage(), e);
+            }
+        }
     }
 
     private void drawCurves(TrainConfig cfg, String plot) {

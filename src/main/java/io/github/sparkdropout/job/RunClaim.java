@@ -261,6 +261,38 @@ public final class RunClaim implements AutoCloseable {
         }
     }
 
+    /**
+     * Another driver took the run over from this one, which it took for dead: a heartbeat that could not reach the
+     * filesystem, or a process frozen, for longer than {@link Timing#staleAfter()}.
+     */
+    public static final class TakenOver extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TakenOver(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Throws {@link TakenOver}, one line, if this driver no longer holds the run: checked before each of its writes
+     * into the run, so a driver that comes back after being taken over writes nothing more there (the driver that
+     * took the run over writes it now). A check that cannot reach the filesystem passes: the write then fails itself.
+     */
+    public void requireHeld(String what) {
+        boolean gone;
+        try {
+            gone = !fs.exists(path);
+        } catch (IOException e) {
+            return;
+        }
+        if (gone) {
+            heartbeat.shutdown();
+            throw new TakenOver("run " + path.getParent().getName() + " was taken over by another driver while this"
+                    + " one was silent (its claim " + path + " is gone): this driver stops without " + what
+                    + "; the run is the other driver's now");
+        }
+    }
+
     /** The line saying whose dead claim this one took over, if it did. */
     public Optional<String> takeover() {
         return Optional.ofNullable(takeover);

@@ -27,6 +27,7 @@ public final class TrainJob {
     private final SparkSession spark;
     private final RunOutput output;
     private ReadAhead readAhead; // a new run's files, being read while Spark started (null: none)
+    private RunClaim held; // the claim of the run this command records (checked before each write)
 
     public TrainJob(SparkSession spark, RunOutput output) {
         this.spark = spark;
@@ -98,7 +99,8 @@ public final class TrainJob {
 
     /** Run {@code runId}, claimed for this driver before anything of it is written (see {@link RunClaim}). */
     private RunClaim claim(String metrics, String runId) {
-        return RunClaim.forDriver(spark.sparkContext(), metrics, runId, output.out());
+        held = RunClaim.forDriver(spark.sparkContext(), metrics, runId, output.out());
+        return held;
     }
 
     /** {@code --resume}'s value names a run: refused if empty (a new run's empty --run-id means "generate one"). */
@@ -139,7 +141,8 @@ public final class TrainJob {
                 : Interruption.watch(settings.runId(), start.completedEpochs(),
                 () -> EpochLoop.keptAndNext(settings, files), output)) {
             data = source.load(settings);
-            return new EpochLoop(spark, output, start, data, files, losses, interruption).run(runStart);
+            return new EpochLoop(spark, output, start, data, files, files == null ? null : held, losses,
+                    interruption).run(runStart);
         } finally {
             if (data != null) {
                 data.release().run();

@@ -162,4 +162,42 @@ class OneDriverPerRunTest {
         assertTrue(again.out().lines().noneMatch(l -> l.contains("taking over")), "a released claim is simply"
                 + " taken: " + again.out());
     }
+
+    @Test
+    void aDriverWhoseRunWasTakenOverStopsBeforeItsNextWriteAndLeavesTheRunToTheOther() throws Exception {
+        String metrics = dir.resolve("metrics").toString();
+        Path claims = Path.of(metrics, "claims", "taken");
+        Path checkpoint1 = Path.of(metrics, "models/taken/checkpoints/epoch-0001.zip");
+        Running driver = start(train(metrics, "--epochs", "200", "--run-id", "taken"));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (!Files.exists(checkpoint1) && driver.process().isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(Files.exists(checkpoint1) && driver.process().isAlive(), "epoch 1 saved, later ones under way: "
+                + Files.readString(driver.out()) + Files.readString(driver.err()));
+        // what a driver that took this one for dead does (RunClaim.take): a claim numbered after it, then the
+        // earlier claims deleted
+        Path mine;
+        try (var listing = Files.list(claims)) {
+            mine = listing.filter(p -> p.getFileName().toString().matches("\\d{10}")).findFirst().orElseThrow();
+        }
+        Path other = claims.resolve(String.format("%010d", Long.parseLong(mine.getFileName().toString()) + 1));
+        Files.writeString(other, "app=app-other\n");
+        Files.delete(mine);
+
+        Submit.Result stopped = driver.await();
+        assertEquals(1, stopped.exit(), stopped.both());
+        Matcher m = Pattern.compile("error: run taken was taken over by another driver while this one was silent"
+                + " \\(its claim \\S+ is gone\\): this driver stops without recording epoch (\\d+); the run is the"
+                + " other driver's now \\(full trace in \\S+\\)").matcher(stopped.err());
+        assertTrue(m.find(), "one line saying why: " + stopped.err());
+        int notRecorded = Integer.parseInt(m.group(1));
+        assertEquals(1, stopped.err().lines().filter(l -> l.startsWith("error: ")).count(), stopped.err());
+        assertTrue(Files.exists(other), "the other driver's claim is left as it is");
+        assertTrue(Files.notExists(Path.of(metrics, "models/taken/checkpoints/epoch-"
+                + String.format("%04d", notRecorded) + ".zip")), "no checkpoint of the epoch it stopped before");
+        String max = sql(metrics, "SELECT max(epoch) AS m FROM metrics WHERE run_id = 'taken'").out();
+        assertTrue(Integer.parseInt(max.lines().skip(1).findFirst().orElseThrow()) < notRecorded,
+                "no row of the epoch it stopped before, nor after: " + max);
+    }
 }

@@ -237,6 +237,24 @@ class RunClaimTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"local", "hdfs"})
+    void aDriverTakenOverForDeadFailsTheCheckBeforeItsNextWrite(String fsKind) throws Exception {
+        Location at = location(fsKind);
+        RunClaim stalled = at.take(elsewhere("app-stalled", ""));
+        stalled.requireHeld("recording epoch 3"); // held: passes
+        stalled.abandon(); // silent: a heartbeat that cannot reach the filesystem, a frozen process
+        at.fs().setTimes(stalled.path(), System.currentTimeMillis() - 600_000, -1);
+        try (RunClaim successor = at.take(me("app-next"))) {
+            RunClaim.TakenOver e = assertThrows(RunClaim.TakenOver.class,
+                    () -> stalled.requireHeld("recording epoch 3"), "it comes back and would write");
+            assertEquals("run r was taken over by another driver while this one was silent (its claim "
+                    + stalled.path() + " is gone): this driver stops without recording epoch 3; the run is the other"
+                    + " driver's now", e.getMessage());
+            successor.requireHeld("recording epoch 3");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"local", "hdfs"})
     void theHeartbeatKeepsTheClaimFresh(String fsKind) throws Exception {
         Location at = location(fsKind);
         try (RunClaim claim = at.take(me("app-1"))) {
