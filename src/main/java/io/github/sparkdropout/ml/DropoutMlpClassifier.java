@@ -7,6 +7,7 @@ import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.data.FeatureRange;
 import io.github.sparkdropout.data.FrameShards;
 import io.github.sparkdropout.data.Shards;
+import io.github.sparkdropout.fs.LiteralPaths;
 import io.github.sparkdropout.job.TrainJob;
 import io.github.sparkdropout.job.TrainingData;
 import org.apache.spark.api.java.JavaRDD;
@@ -352,8 +353,14 @@ public final class DropoutMlpClassifier extends Estimator<DropoutMlpModel> imple
     }
 
     public static MLReader<DropoutMlpClassifier> read() {
-        return new DefaultParamsReadable<DropoutMlpClassifier>() {
-        }.read();
+        return new MLReader<>() {
+            @Override
+            public DropoutMlpClassifier load(String path) {
+                // Spark's reader reads the metadata with textFile, which globs: e[1] would read e1's
+                return new DefaultParamsReadable<DropoutMlpClassifier>() {
+                }.read().session(sparkSession()).load(LiteralPaths.asGlob(new org.apache.hadoop.fs.Path(path)));
+            }
+        };
     }
 
     public static DropoutMlpClassifier load(String path) {

@@ -290,8 +290,9 @@ public final class DropoutMlpModel extends Model<DropoutMlpModel> implements Def
                 } catch (IOException e) {
                     throw new UncheckedIOException(path + ": cannot be read: " + e.getMessage(), e);
                 }
+                // Spark's reader reads the metadata with textFile, which globs: m[1] would read m1's
                 DropoutMlpModel model = new DefaultParamsReadable<DropoutMlpModel>() {
-                }.read().session(sparkSession()).load(path);
+                }.read().session(sparkSession()).load(LiteralPaths.asGlob(p));
                 model.network = RunStore.readNetwork(new Path(p, NETWORK), hadoop);
                 if (hasRange) {
                     Row range = sparkSession().read().schema(RANGE_SCHEMA)
