@@ -172,7 +172,7 @@ public final class FrameShards {
         }
         // ONE pass over the frame: each partition is checked and, if it is clean, made into its shard; the checks
         // come back to the driver, the shards stay cached where they were made. Read as Catalyst's rows: a Row and
-        // a double[] for each row cost more than the rest of the pass (a third of a Fashion-MNIST load)
+        // a double[] for each row were the largest part of the pass in a profile of a Fashion-MNIST load
         JavaRDD<Built> built = SparkInternals.mapRowPartitions(input, rows -> Built.of(rows, features, classes))
                 .persist(StorageLevel.MEMORY_ONLY());
         built.setName(name + " shards (one DL4J DataSet per worker)");
@@ -279,8 +279,7 @@ public final class FrameShards {
                 return false;
             }
             if (ok) {
-                // finite values only here: plain comparisons (Math.min/max's NaN and -0.0 rules cost a third of
-                // the pass)
+                // finite values only here: plain comparisons, without Math.min/max's NaN and -0.0 rules
                 for (int j = 0; j < features; j++) {
                     double f = x[offset + j];
                     if (f < min[j]) {
