@@ -112,6 +112,7 @@ pick_openblas_coretype
 # JIT and garbage collection of local mode, where the executors are this JVM (conf/local-jvm.sh)
 local_opts=()
 case "${SPARKDROPOUT_GC:-serial}" in serial|jvm) ;; *) die "SPARKDROPOUT_GC=$SPARKDROPOUT_GC: serial (the default) or jvm" ;; esac
+case "${SPARKDROPOUT_CDS_WAIT:-120}" in ''|*[!0-9]*) die "SPARKDROPOUT_CDS_WAIT=$SPARKDROPOUT_CDS_WAIT: whole seconds" ;; esac
 case "$master" in local*)
   gc=$(local_gc_options)
   # the user chose a collector (-XX:+UseG1GC, -XX:+UseParallelGC, ...): theirs alone

@@ -414,7 +414,7 @@ public final class FrameShards {
             return null;
         }
         INDArray features = Nd4j.createUninitialized(DataType.FLOAT, n, px);
-        java.nio.FloatBuffer into = features.data().asNioFloat();
+        FloatBuffer into = features.data().asNioFloat();
         for (int b = 0, done = 0; done < n; b++) {
             int rows = Math.min(blockRows, n - done);
             into.put(done * px, blocks.get(b), 0, rows * px);

@@ -139,7 +139,9 @@ final class EpochLoop {
                 + System.identityHashCode(net), cfg.threadsPerWorker().orElse(NativeThreads.UNCAPPED));
         int epoch = start.completedEpochs() + 1;
         String doing = "epoch " + epoch;
-        try (EpochAppender appender = files != null ? new EpochAppender(files.table()) : null;
+        // every write of an epoch first checks that this driver still holds the run (another may have taken it over)
+        try (EpochAppender appender = files != null ? new EpochAppender(files.table(),
+                e -> requireHeld("the next write of epoch " + e)) : null;
              DistributedTraining training = new DistributedTraining(jsc, net, networkJson, cfg.trainingSettings(),
                      output, losses)) {
             interruption.publishing(appender);
@@ -209,7 +211,6 @@ final class EpochLoop {
     /** The epoch's rows into the table, then its checkpoint: the order the class comment explains. */
     private void record(EpochAppender appender, RunInfo run, EpochRecord epoch, EvalResult eval,
                         MultiLayerNetwork net) {
-        requireHeld("recording epoch " + epoch.epoch());
         MultiLayerNetwork snapshot = DropoutMlp.portable(net); // this epoch's parameters, copied now
         CheckpointState state = CheckpointState.of(run, epoch.epoch());
         appender.append(MetricsSchema.epochRow(run, epoch), eval == null ? List.of()
@@ -219,11 +220,7 @@ final class EpochLoop {
 
     private void requireHeld(String what) {
         if (claim != null) {
-            try {
-                claim.requireHeld(what);
-            } catch (RunClaim.TakenOver e) {
-                throw new JobFailure(e.getMessage(), e);
-            }
+            claim.requireHeld(what);
         }
     }
 

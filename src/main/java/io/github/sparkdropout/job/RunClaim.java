@@ -262,34 +262,26 @@ public final class RunClaim implements AutoCloseable {
     }
 
     /**
-     * Another driver took the run over from this one, which it took for dead: a heartbeat that could not reach the
-     * filesystem, or a process frozen, for longer than {@link Timing#staleAfter()}.
-     */
-    public static final class TakenOver extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        TakenOver(String message) {
-            super(message, null, false, false);
-        }
-    }
-
-    /**
-     * Throws {@link TakenOver}, one line, if this driver no longer holds the run: checked before each of its writes
-     * into the run, so a driver that comes back after being taken over writes nothing more there (the driver that
-     * took the run over writes it now). A check that cannot reach the filesystem passes: the write then fails itself.
+     * Throws a {@link JobFailure}, one line, if another driver has claimed the run since this one: a claim numbered
+     * after this driver's. That is a takeover (it took this driver for dead: a heartbeat that could not reach the
+     * filesystem, or a process frozen, for longer than {@link Timing#staleAfter()}), or a claim taken after this
+     * driver released its own while a JVM shutting down still finishes its epoch in flight. Checked before each of
+     * this driver's writes into the run, so it writes nothing more into a run another driver holds. A check that
+     * cannot reach the filesystem passes: the write then fails itself.
      */
     public void requireHeld(String what) {
-        boolean gone;
+        List<Entry> claims;
         try {
-            gone = !fs.exists(path);
+            claims = list(fs, path.getParent());
         } catch (IOException e) {
             return;
         }
-        if (gone) {
+        if (!claims.isEmpty() && claims.get(claims.size() - 1).number() > number(path)) {
             heartbeat.shutdown();
-            throw new TakenOver("run " + path.getParent().getName() + " was taken over by another driver while this"
-                    + " one was silent (its claim " + path + " is gone): this driver stops without " + what
-                    + "; the run is the other driver's now");
+            throw new JobFailure("run " + path.getParent().getName() + " was taken over by another driver (its claim "
+                    + claims.get(claims.size() - 1).status().getPath().getName() + " follows this driver's "
+                    + path.getName() + "): this driver stops before " + what + "; the run is the other driver's now",
+                    null);
         }
     }
 

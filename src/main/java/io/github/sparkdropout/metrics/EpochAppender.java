@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
 
 /**
  * Appends each finished epoch to the {@link MetricsTable} on a background thread, so the next epoch trains while
@@ -23,13 +24,19 @@ import java.util.concurrent.TimeoutException;
  */
 public final class EpochAppender implements AutoCloseable {
     private final MetricsTable table;
+    private final IntConsumer mayWrite;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(DaemonThreads.named("metrics-writer"));
     private Future<?> inFlight; // guarded by this
     private Publication publishing; // inFlight's work; guarded by this
     private boolean stopped; // guarded by this
 
-    public EpochAppender(MetricsTable table) {
+    /**
+     * {@code mayWrite} runs on the writer thread before each of epoch N's writes (its rows, its checkpoint), given N;
+     * it throws to stop them (the run's claim, lost to another driver). Its exception is reported as a write error.
+     */
+    public EpochAppender(MetricsTable table, IntConsumer mayWrite) {
         this.table = table;
+        this.mayWrite = mayWrite;
     }
 
     /**
@@ -45,7 +52,7 @@ public final class EpochAppender implements AutoCloseable {
                 throw new IllegalStateException("epoch " + epoch + " of run " + runId + " is not recorded: the"
                         + " metrics writer is stopped");
             }
-            publishing = new Publication(steps);
+            publishing = new Publication(steps, () -> mayWrite.accept(epoch));
             inFlight = writer.submit(publishing);
         }
     }
@@ -127,15 +134,18 @@ public final class EpochAppender implements AutoCloseable {
      */
     private static final class Publication implements Runnable {
         private final List<Runnable> steps;
+        private final Runnable mayWrite;
         private int done; // guarded by this
 
-        Publication(List<Runnable> steps) {
+        Publication(List<Runnable> steps, Runnable mayWrite) {
             this.steps = List.copyOf(steps);
+            this.mayWrite = mayWrite;
         }
 
         @Override
         public synchronized void run() {
             while (done < steps.size()) {
+                mayWrite.run();
                 steps.get(done).run();
                 done++;
             }

@@ -255,13 +255,26 @@ public final class SparkInternals {
         return fromBytes(toBytes(message));
     }
 
-    // time this JVM spent (de)serialising endpoint messages: the serialising part of a round's transport (rounds log)
+    // time spent (de)serialising endpoint messages, by this JVM and by each thread: the serialising part of a
+    // round's transport (rounds log); a task's own is its thread's, whatever else its executor runs
     private static final java.util.concurrent.atomic.AtomicLong SERIALISING_NANOS =
             new java.util.concurrent.atomic.AtomicLong();
+    private static final ThreadLocal<long[]> THREAD_SERIALISING_NANOS = ThreadLocal.withInitial(() -> new long[1]);
 
     /** Nanoseconds this JVM has spent serialising and deserialising endpoint messages, all endpoints together. */
     public static long serialisingNanos() {
         return SERIALISING_NANOS.get();
+    }
+
+    /** Nanoseconds this thread has spent serialising and deserialising endpoint messages. */
+    public static long threadSerialisingNanos() {
+        return THREAD_SERIALISING_NANOS.get()[0];
+    }
+
+    private static void serialised(long startNanos) {
+        long nanos = System.nanoTime() - startNanos;
+        SERIALISING_NANOS.addAndGet(nanos);
+        THREAD_SERIALISING_NANOS.get()[0] += nanos;
     }
 
     private static byte[] toBytes(Object message) {
@@ -269,7 +282,7 @@ public final class SparkInternals {
         try {
             return serialise(message);
         } finally {
-            SERIALISING_NANOS.addAndGet(System.nanoTime() - start);
+            serialised(start);
         }
     }
 
@@ -288,7 +301,7 @@ public final class SparkInternals {
         try {
             return deserialise(bytes);
         } finally {
-            SERIALISING_NANOS.addAndGet(System.nanoTime() - start);
+            serialised(start);
         }
     }
 

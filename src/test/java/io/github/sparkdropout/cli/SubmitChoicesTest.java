@@ -211,6 +211,9 @@ class SubmitChoicesTest {
                     + " submit.sh; running without it\n", r.err());
             assertTrue(r.out().startsWith("java ") && !r.out().contains("SharedArchiveFile"), r.out());
             assertTrue(waited < 30, "bounded: " + waited + " s");
+            Run typo = submit(Map.of("SPARKDROPOUT_CDS_WAIT", "2m"), "train", "--epochs", "1");
+            assertEquals(2, typo.exit(), typo.both());
+            assertEquals("submit.sh: SPARKDROPOUT_CDS_WAIT=2m: whole seconds\n", typo.err());
         } finally {
             holder.descendants().forEach(ProcessHandle::destroyForcibly);
             holder.destroyForcibly();

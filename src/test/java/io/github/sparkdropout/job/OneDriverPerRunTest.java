@@ -68,6 +68,19 @@ class OneDriverPerRunTest {
         }
     }
 
+    /** A training run of {@code epochs} that has saved epoch 1 and is training the next ones. */
+    private Running startPastEpoch1(String metrics, String runId, int epochs) throws Exception {
+        Path checkpoint1 = Path.of(metrics, "models", runId, "checkpoints/epoch-0001.zip");
+        Running run = start(train(metrics, "--epochs", Integer.toString(epochs), "--run-id", runId));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (!Files.exists(checkpoint1) && run.process().isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(Files.exists(checkpoint1) && run.process().isAlive(), "epoch 1 saved, later ones under way: "
+                + Files.readString(run.out()) + Files.readString(run.err()));
+        return run;
+    }
+
     private String[] train(String metrics, String... more) {
         List<String> args = new ArrayList<>(List.of("train", "--data", TestData.realData(), "--train-limit", "2048",
                 "--test-limit", "600", "--metrics", metrics));
@@ -137,14 +150,7 @@ class OneDriverPerRunTest {
     @Test
     void aClaimLeftByAKilledDriverDoesNotBlockItsResume() throws Exception {
         String metrics = dir.resolve("metrics").toString();
-        Path checkpoint1 = Path.of(metrics, "models/killed/checkpoints/epoch-0001.zip");
-        Running killed = start(train(metrics, "--epochs", "100", "--run-id", "killed"));
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        while (!Files.exists(checkpoint1) && killed.process().isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertTrue(Files.exists(checkpoint1) && killed.process().isAlive(), "epoch 1 saved, later ones under way: "
-                + Files.readString(killed.out()) + Files.readString(killed.err()));
+        Running killed = startPastEpoch1(metrics, "killed", 100);
         killed.process().destroyForcibly(); // SIGKILL: no code of the driver runs to release its claim
         Submit.Result gone = killed.await();
         assertEquals(137, gone.exit());
@@ -167,14 +173,7 @@ class OneDriverPerRunTest {
     void aDriverWhoseRunWasTakenOverStopsBeforeItsNextWriteAndLeavesTheRunToTheOther() throws Exception {
         String metrics = dir.resolve("metrics").toString();
         Path claims = Path.of(metrics, "claims", "taken");
-        Path checkpoint1 = Path.of(metrics, "models/taken/checkpoints/epoch-0001.zip");
-        Running driver = start(train(metrics, "--epochs", "200", "--run-id", "taken"));
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        while (!Files.exists(checkpoint1) && driver.process().isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertTrue(Files.exists(checkpoint1) && driver.process().isAlive(), "epoch 1 saved, later ones under way: "
-                + Files.readString(driver.out()) + Files.readString(driver.err()));
+        Running driver = startPastEpoch1(metrics, "taken", 200);
         // what a driver that took this one for dead does (RunClaim.take): a claim numbered after it, then the
         // earlier claims deleted
         Path mine;
@@ -187,17 +186,20 @@ class OneDriverPerRunTest {
 
         Submit.Result stopped = driver.await();
         assertEquals(1, stopped.exit(), stopped.both());
-        Matcher m = Pattern.compile("error: run taken was taken over by another driver while this one was silent"
-                + " \\(its claim \\S+ is gone\\): this driver stops without recording epoch (\\d+); the run is the"
-                + " other driver's now \\(full trace in \\S+\\)").matcher(stopped.err());
+        Matcher m = Pattern.compile("error: run taken was taken over by another driver \\(its claim "
+                + other.getFileName() + " follows this driver's " + mine.getFileName() + "\\): this driver stops"
+                + " before the next write of epoch (\\d+); the run is the other driver's now \\(full trace in \\S+\\)")
+                .matcher(stopped.err());
         assertTrue(m.find(), "one line saying why: " + stopped.err());
-        int notRecorded = Integer.parseInt(m.group(1));
+        int stoppedIn = Integer.parseInt(m.group(1));
         assertEquals(1, stopped.err().lines().filter(l -> l.startsWith("error: ")).count(), stopped.err());
         assertTrue(Files.exists(other), "the other driver's claim is left as it is");
         assertTrue(Files.notExists(Path.of(metrics, "models/taken/checkpoints/epoch-"
-                + String.format("%04d", notRecorded) + ".zip")), "no checkpoint of the epoch it stopped before");
+                + String.format("%04d", stoppedIn) + ".zip")), "no checkpoint of the epoch it stopped in");
+        // its rows may be there (the takeover seen between its rows and its checkpoint): rows without a checkpoint,
+        // which the holder's own rows of that epoch replace (one file an epoch); nothing after it
         String max = sql(metrics, "SELECT max(epoch) AS m FROM metrics WHERE run_id = 'taken'").out();
-        assertTrue(Integer.parseInt(max.lines().skip(1).findFirst().orElseThrow()) < notRecorded,
-                "no row of the epoch it stopped before, nor after: " + max);
+        assertTrue(Integer.parseInt(max.lines().skip(1).findFirst().orElseThrow()) <= stoppedIn,
+                "no row after the epoch it stopped in: " + max);
     }
 }

@@ -244,12 +244,20 @@ class RunClaimTest {
         stalled.abandon(); // silent: a heartbeat that cannot reach the filesystem, a frozen process
         at.fs().setTimes(stalled.path(), System.currentTimeMillis() - 600_000, -1);
         try (RunClaim successor = at.take(me("app-next"))) {
-            RunClaim.TakenOver e = assertThrows(RunClaim.TakenOver.class,
+            JobFailure e = assertThrows(JobFailure.class,
                     () -> stalled.requireHeld("recording epoch 3"), "it comes back and would write");
-            assertEquals("run r was taken over by another driver while this one was silent (its claim "
-                    + stalled.path() + " is gone): this driver stops without recording epoch 3; the run is the other"
-                    + " driver's now", e.getMessage());
+            assertEquals("run r was taken over by another driver (its claim " + successor.path().getName()
+                    + " follows this driver's " + stalled.path().getName() + "): this driver stops before recording"
+                    + " epoch 3; the run is the other driver's now", e.getMessage());
             successor.requireHeld("recording epoch 3");
+        }
+        // a driver that released its claim (a JVM shutting down, finishing its epoch in flight) still writes it,
+        // unless another driver has claimed the run since
+        RunClaim done = at.take(me("app-done"));
+        done.close();
+        done.requireHeld("recording epoch 4");
+        try (RunClaim after = at.take(me("app-after"))) {
+            assertThrows(JobFailure.class, () -> done.requireHeld("recording epoch 4"));
         }
     }
 

@@ -290,8 +290,8 @@ public final class BarrierTransport implements AutoCloseable {
 
     /**
      * When a task started and ended (wall clock: comparable with the driver's where they share a clock, as on one
-     * machine), how long its worker took to get ready (its replica, the epoch's parameters), and how long its JVM spent
-     * (de)serialising endpoint messages (one task an executor core: this task's): for the rounds log.
+     * machine), how long its worker took to get ready (its replica, the epoch's parameters), and how long it spent
+     * (de)serialising endpoint messages: for the rounds log.
      */
     private record Timeline(long startMillis, long setupNanos, long endMillis, long serialisingNanos)
             implements Serializable {
@@ -331,7 +331,7 @@ public final class BarrierTransport implements AutoCloseable {
             BarrierTaskContext ctx = (BarrierTaskContext) TaskContext.get();
             int partition = ctx.partitionId();
             long startMillis = System.currentTimeMillis();
-            long serialising = SparkInternals.serialisingNanos(); // this JVM's: one task an executor core
+            long serialising = SparkInternals.threadSerialisingNanos(); // its asks run in this thread
             long busyStart = System.nanoTime();
             long waited = 0;
             SparkInternals.EndpointClient averaging = SparkInternals.driverEndpoint(endpoint);
@@ -366,7 +366,7 @@ public final class BarrierTransport implements AutoCloseable {
             TaskResult out = new TaskResult(endResult, System.nanoTime() - endStart,
                     endTask != null && endData != null && worker == null,
                     new Timeline(startMillis, setupNanos, System.currentTimeMillis(),
-                            SparkInternals.serialisingNanos() - serialising));
+                            SparkInternals.threadSerialisingNanos() - serialising));
             return JavaConverters.asScalaIterator(Collections.singletonList(out).iterator());
         }
     }
