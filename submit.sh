@@ -112,6 +112,7 @@ pick_openblas_coretype
 # JIT and garbage collection of local mode, where the executors are this JVM (conf/local-jvm.sh)
 local_opts=()
 case "${SPARKDROPOUT_GC:-serial}" in serial|jvm) ;; *) die "SPARKDROPOUT_GC=$SPARKDROPOUT_GC: serial (the default) or jvm" ;; esac
+case "${SPARKDROPOUT_JIT:-auto}" in auto|c1|full) ;; *) die "SPARKDROPOUT_JIT=$SPARKDROPOUT_JIT: auto (the default), c1 or full" ;; esac
 case "${SPARKDROPOUT_CDS_WAIT:-120}" in ''|*[!0-9]*) die "SPARKDROPOUT_CDS_WAIT=$SPARKDROPOUT_CDS_WAIT: whole seconds" ;; esac
 case "$master" in local*)
   gc=$(local_gc_options)
@@ -119,6 +120,7 @@ case "$master" in local*)
   collector='[[:space:]=]-XX:\+Use[A-Za-z0-9]*GC([[:space:]]|$)'
   [[ " ${spark_opts[*]-} " =~ $collector ]] && gc=""
   read -r -a local_opts <<< "$(local_jit_options) $gc" ;;
+*) [ "$deploy_mode" = client ] && read -r -a local_opts <<< "$(local_jit_options)" ;; # a driver on this machine
 esac
 
 # ---- settings given to Spark: by the user (--conf KEY=V, or the option that sets KEY), else by the installation
@@ -191,8 +193,19 @@ case "$master" in local*) ;; *)
   # container's size it fails with "Physical memory usage is too high" instead of being killed by YARN
   executor_mb=$(mb "$(setting spark.executor.memory --executor-memory)")
   overhead_mb=$(mb "$(setting spark.executor.memoryOverhead)")
-  prepend_java_options spark.executor.extraJavaOptions "" "-Dorg.bytedeco.javacpp.maxbytes=${overhead_mb}m \
+  # the JIT by the cores an executor has (conf/local-jvm.sh): YARN's and Kubernetes' have 1 unless told, a
+  # standalone executor takes all of a worker's cores (unknown here)
+  executor_cores=$(setting spark.executor.cores --executor-cores)
+  case "$master" in spark://*) ;; *) executor_cores=${executor_cores:-1} ;; esac
+  executor_jit=$(jit_options_for_cores "$executor_cores")
+  prepend_java_options spark.executor.extraJavaOptions "" "${executor_jit:+$executor_jit }\
+-Dorg.bytedeco.javacpp.maxbytes=${overhead_mb}m \
 -Dorg.bytedeco.javacpp.maxphysicalbytes=$(( ${executor_mb:-1024} + overhead_mb - 32 ))m"
+  if [ "$deploy_mode" = cluster ]; then # the driver runs on a cluster node, with spark.driver.cores (1 unless told)
+    driver_cores=$(setting spark.driver.cores --driver-cores)
+    driver_jit=$(jit_options_for_cores "${driver_cores:-1}")
+    [ -z "$driver_jit" ] || prepend_java_options spark.driver.extraJavaOptions --driver-java-options "$driver_jit"
+  fi
   # a standalone worker starts a cluster-mode driver's JVM without the --add-opens spark-submit gives a client-mode
   # driver (Spark 3.5)
   if [ "$deploy_mode" = cluster ]; then

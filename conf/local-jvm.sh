@@ -6,14 +6,22 @@ java17_opens() {
   sed -n 's/^jvm\.opens=//p' "$(dirname "${BASH_SOURCE[0]}")/java17-opens.properties" | tr ' ' '\n'
 }
 
-# JIT of a local-mode JVM (driver and executors in one): on a small machine (<= 4 cores) C2's compiler threads
-# compete with the training threads for the cores during the first epochs; the C1 compiler alone warms up in
-# seconds, and the full tiered JIT's warm epochs are no faster (measurements: docs/BENCHMARKS.md, "JIT").
+# JIT of a JVM that has CORES cores to itself (empty: unknown). On a few cores (<= 4) C2's compiler threads compete
+# with the training threads for them during the first epochs; the C1 compiler alone warms up in seconds, and the
+# full tiered JIT's warm epochs are no faster: the hot work is native (measurements: docs/BENCHMARKS.md, "JIT").
 # SPARKDROPOUT_JIT=full or c1 chooses.
+jit_options_for_cores() {
+  case "${SPARKDROPOUT_JIT:-auto}" in
+    full) echo -Dsparkdropout.jit=full ;; # also keeps C2 for the job's own classes (model.JitChoice)
+    c1) echo -XX:TieredStopAtLevel=1 ;;
+    auto) if [ -n "${1:-}" ] && [ "$1" -le 4 ]; then echo -XX:TieredStopAtLevel=1; fi ;;
+  esac
+  return 0
+}
+
+# JIT of a JVM on this machine (local mode: driver and executors in one; a client-mode driver)
 local_jit_options() {
-  if [ "${SPARKDROPOUT_JIT:-auto}" = c1 ] || { [ "${SPARKDROPOUT_JIT:-auto}" = auto ] && [ "$(nproc)" -le 4 ]; }; then
-    echo -XX:TieredStopAtLevel=1
-  fi
+  jit_options_for_cores "$(nproc)"
 }
 
 # Garbage collection of a local-mode JVM: the job's heap holds little for long (the shards and the replicas live in

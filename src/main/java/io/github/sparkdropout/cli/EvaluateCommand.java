@@ -37,7 +37,7 @@ final class EvaluateCommand {
         if (!args.options.isEmpty() || !args.positional.isEmpty()) {
             throw new UsageException("evaluate takes --run-id, --epoch, --metrics, --data and --test-limit");
         }
-        SparkSession spark = SparkSessions.get("dropout-mlp evaluate");
+        SparkSession spark = SparkSessions.get("dropout-mlp evaluate", true);
         try {
             EvaluateJob.Result r = new EvaluateJob(spark).run(metrics, runId, epoch, overrides);
             System.out.printf("run %s, epoch %d, data %s: test acc %.4f on %d examples%s%n", r.runId(), r.epoch(),

@@ -43,7 +43,7 @@ final class PredictCommand {
         if (!args.options.isEmpty() || !args.positional.isEmpty()) {
             throw new UsageException("predict takes --run-id, --data, --out, --epoch, --split, --limit and --metrics");
         }
-        SparkSession spark = SparkSessions.get("dropout-mlp predict");
+        SparkSession spark = SparkSessions.get("dropout-mlp predict", true);
         try {
             PredictJob.Result r = new PredictJob(spark).run(metrics, runId, epoch, data, split, limit, out);
             System.out.printf("predictions: %s (%d rows from run %s, epoch %d%s)%n", r.out(), r.rows(), r.runId(),

@@ -1,7 +1,11 @@
 package io.github.sparkdropout.cli;
 
+import io.github.sparkdropout.train.worker.ExecutorWarmUp;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /** The SparkSession of a command: spark-submit's settings when there are any, else local mode on every core. */
 final class SparkSessions {
@@ -11,7 +15,16 @@ final class SparkSessions {
     /** The environment variable a standalone worker hands the processes it starts the application's secret in. */
     private static final String WORKER_SECRET = "_SPARK_AUTH_SECRET";
 
+    /** The session of a command that needs no replicas in its executors (sql, plot). */
     static SparkSession get(String appName) {
+        return get(appName, false);
+    }
+
+    /**
+     * The session of a command; {@code replicas}: its executors build model replicas (train, evaluate, predict), so on
+     * a cluster each new executor prepares for them as it starts ({@link ExecutorWarmUp}).
+     */
+    static SparkSession get(String appName, boolean replicas) {
         // A driver started by a standalone worker (cluster deploy mode) gets the application's secret only in its
         // environment (the worker strips it from the command line), but Spark 3.5 requires it in the driver's
         // settings: take it from there, inside this JVM, never onto a command line.
@@ -35,6 +48,27 @@ final class SparkSessions {
         if (conf.get("spark.master", "local").startsWith("local") && !conf.contains("spark.broadcast.compress")) {
             b.config("spark.broadcast.compress", "false");
         }
+        // on a cluster a new executor prepares for replicas as it starts, beside its first tasks (caching the data);
+        // in local mode the executor is this JVM, which loads the same classes for the driver's own use anyway
+        if (replicas && !conf.get("spark.master", "local").startsWith("local") && conf.getBoolean(WARM_UP, true)) {
+            b.config("spark.plugins", withWarmUp(conf.get("spark.plugins", "")));
+        }
         return b.getOrCreate();
+    }
+
+    /** {@code --conf spark.sparkdropout.executorWarmUp=false} turns the executors' warm-up off. */
+    static final String WARM_UP = "spark.sparkdropout.executorWarmUp";
+
+    /** The user's {@code spark.plugins} (a comma-separated list, maybe empty) with the executors' warm-up added. */
+    static String withWarmUp(String plugins) {
+        String ours = ExecutorWarmUp.class.getName();
+        List<String> all = new ArrayList<>();
+        for (String p : plugins.split(",")) {
+            if (!p.isBlank() && !p.strip().equals(ours)) {
+                all.add(p.strip());
+            }
+        }
+        all.add(ours);
+        return String.join(",", all);
     }
 }

@@ -32,7 +32,7 @@ final class TrainCommand {
                 throw new UsageException("--resume names the run: leave out --run-id");
             }
             TrainConfig.of(args.options); // bad flags fail here, before Spark starts
-            SparkSession spark = SparkSessions.get("dropout-mlp train --resume " + resume);
+            SparkSession spark = SparkSessions.get("dropout-mlp train --resume " + resume, true);
             try {
                 new TrainJob(spark, new ProgressPrinter(System.out)).resume(resume, args.options);
                 return 0;
@@ -43,7 +43,7 @@ final class TrainCommand {
         TrainConfig parsed = TrainConfig.of(args.options); // bad flags fail here, before Spark starts
         // local files are read (on another core) while Spark starts
         ReadAhead ahead = ReadAhead.start(parsed.data(), parsed.trainLimit(), parsed.testLimit());
-        SparkSession spark = SparkSessions.get("dropout-mlp train");
+        SparkSession spark = SparkSessions.get("dropout-mlp train", true);
         try {
             return train(spark, parsed, ahead);
         } finally {

@@ -4,6 +4,7 @@ import io.github.sparkdropout.config.TrainConfig;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.data.ReadAhead;
 import io.github.sparkdropout.metrics.MetricsTable;
+import io.github.sparkdropout.model.JitChoice;
 import io.github.sparkdropout.model.Nd4jBackends;
 import io.github.sparkdropout.spark.Deployment;
 import io.github.sparkdropout.train.ExecutorLosses;
@@ -129,6 +130,7 @@ public final class TrainJob {
 
     /** {@code files} null: nothing recorded (an Estimator's fit without a metrics path). */
     private MultiLayerNetwork train(RunStart start, RunFiles files, TrainingData.Source source) {
+        JitChoice.ourCodeOnC1(); // the driver's own loops (loading a frame, the endpoint; in local mode the steps)
         SparkContext sc = spark.sparkContext();
         long runStart = System.nanoTime();
         ExecutorLosses losses = ExecutorLosses.listenOn(sc); // from now on: the executors' hosts as they register

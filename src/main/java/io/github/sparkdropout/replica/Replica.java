@@ -3,6 +3,7 @@ package io.github.sparkdropout.replica;
 import io.github.sparkdropout.data.Shards;
 import io.github.sparkdropout.data.Shuffle;
 import io.github.sparkdropout.model.HostBlas;
+import io.github.sparkdropout.model.JitChoice;
 import io.github.sparkdropout.model.MinibatchStep;
 import io.github.sparkdropout.model.ParamVectors;
 import io.github.sparkdropout.model.StepKind;
@@ -28,8 +29,12 @@ public final class Replica {
     private int[] perm;
     private long holding = ReplicaCache.ANONYMOUS_PARAMS; // the id of the parameters this replica holds, see ReplicaCache
 
-    /** A network of {@code confJson} holding {@code params}: DL4J skips its random weight initialisation. */
-    Replica(String confJson, float[] params) {
+    /**
+     * A network of {@code confJson} holding {@code params}: DL4J skips its random weight initialisation. Outside
+     * {@link ReplicaCache} (which builds the training's) only for throwaway replicas: the executors' warm-up.
+     */
+    public Replica(String confJson, float[] params) {
+        JitChoice.ourCodeOnC1(); // before this JVM's first steps or scores, whoever builds the replica
         net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(confJson));
         net.init(ParamVectors.fromFloats(params), false);
     }

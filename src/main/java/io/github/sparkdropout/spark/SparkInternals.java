@@ -250,8 +250,11 @@ public final class SparkInternals {
         }
     }
 
-    /** A message as a remote endpoint or client receives it (serialised and read back): for tests. */
-    static Object overTheWire(Serializable message) {
+    /**
+     * A message as a remote endpoint or client receives it (serialised and read back): for tests, and for the
+     * executors' warm-up, which runs the endpoint messages' code once before the first round needs it.
+     */
+    public static Object overTheWire(Serializable message) {
         return fromBytes(toBytes(message));
     }
 

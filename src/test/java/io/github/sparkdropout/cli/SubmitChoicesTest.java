@@ -191,6 +191,56 @@ class SubmitChoicesTest {
         assertFalse(cluster.out().contains("UseSerialGC"), "executors are not this JVM: " + cluster.out());
     }
 
+    /** The JVM options spark-submit was given for KEY (the stand-in prints its arguments, one per word). */
+    private static String javaOptions(Run r, String key) {
+        int at = r.out().indexOf(key + "=");
+        assertTrue(at >= 0, key + " given: " + r.out());
+        String rest = r.out().substring(at + key.length() + 1);
+        int end = rest.indexOf(" --"); // the next spark-submit option, or the jar
+        return end < 0 ? rest : rest.substring(0, end);
+    }
+
+    @Test
+    void clusterJvmsOfAFewCoresGetTheC1JitAndTheUsersOwnOptionsComeLast() throws Exception {
+        String c1 = "-XX:TieredStopAtLevel=1";
+        Map<String, String> spark = Map.of("SPARK_HOME", sparkHome("spark35", "spark-core_2.12-3.5.9.jar").toString());
+        // YARN (and Kubernetes) executors have 1 core unless told
+        Run yarn = submit(spark, "--master", "yarn", "sql", "SELECT 1");
+        assertEquals(0, yarn.exit(), yarn.both());
+        assertTrue(javaOptions(yarn, "spark.executor.extraJavaOptions").startsWith(c1 + " "), yarn.out());
+        Run big = submit(spark, "--master", "yarn", "--executor-cores", "8", "sql", "SELECT 1");
+        assertFalse(javaOptions(big, "spark.executor.extraJavaOptions").contains("Tiered"), big.out());
+        Run small = submit(spark, "--master", "spark://h:7077", "--conf", "spark.executor.cores=2", "sql", "SELECT 1");
+        assertTrue(javaOptions(small, "spark.executor.extraJavaOptions").startsWith(c1 + " "), small.out());
+        // a standalone executor without spark.executor.cores takes all of a worker's cores: unknown here
+        Run whole = submit(spark, "--master", "spark://h:7077", "sql", "SELECT 1");
+        assertFalse(javaOptions(whole, "spark.executor.extraJavaOptions").contains("Tiered"), whole.out());
+        Run chosen = submit(with(spark, "SPARKDROPOUT_JIT", "c1"), "--master", "spark://h:7077", "sql", "SELECT 1");
+        assertTrue(javaOptions(chosen, "spark.executor.extraJavaOptions").startsWith(c1 + " "), chosen.out());
+        assertTrue(javaOptions(chosen, "spark.driver.extraJavaOptions").contains(c1), "the client's driver: "
+                + chosen.out());
+        Run full = submit(with(spark, "SPARKDROPOUT_JIT", "full"), "--master", "yarn", "sql", "SELECT 1");
+        assertFalse(full.out().contains("Tiered"), full.out());
+        // the user's own JIT options go after ours: the JVM takes the last
+        Run own = submit(spark, "--master", "yarn", "--conf",
+                "spark.executor.extraJavaOptions=-XX:TieredStopAtLevel=4", "sql", "SELECT 1");
+        String ownOptions = javaOptions(own, "spark.executor.extraJavaOptions");
+        assertTrue(ownOptions.startsWith(c1 + " ") && ownOptions.strip().endsWith(" -XX:TieredStopAtLevel=4"),
+                ownOptions);
+        // a cluster-mode driver runs on a cluster node with spark.driver.cores (1 unless told)
+        Run cluster = submit(spark, "--master", "yarn", "--deploy-mode", "cluster", "sql", "SELECT 1");
+        assertTrue(javaOptions(cluster, "spark.driver.extraJavaOptions").startsWith(c1), cluster.out());
+        Run typo = submit(Map.of("SPARKDROPOUT_JIT", "C2"), "sql", "SELECT 1");
+        assertEquals(2, typo.exit(), typo.both());
+        assertEquals("submit.sh: SPARKDROPOUT_JIT=C2: auto (the default), c1 or full\n", typo.err());
+    }
+
+    private static Map<String, String> with(Map<String, String> env, String key, String value) {
+        Map<String, String> more = new java.util.HashMap<>(env);
+        more.put(key, value);
+        return more;
+    }
+
     @Test
     void aRunThatFindsAnotherPreparingClassDataSharingSaysSoAndGoesWithoutItAfterABoundedWait() throws Exception {
         assertEquals(0, submit(Map.of(), "sql", "SELECT 1").exit()); // built: target/ as the real build leaves it

@@ -218,6 +218,21 @@ class StandaloneClusterIT {
         Submit.Result r = onCluster("client").run(train("standalone-client", data, 2, 4096));
         assertEquals(0, r.exit(), r.both());
         assertTrue(r.out().contains("done: run standalone-client, 2 epochs"), r.out());
+        String executors = executorLogs();
+        assertTrue(executors.split("executor warmed up for replicas in ", -1).length - 1 >= 2,
+                "each executor warmed up as it started (replica.ExecutorWarmUp):\n" + executors);
+    }
+
+    /** The executors' {@code stderr}: APP_ID/EXECUTOR_ID/stderr in the workers' work directories. */
+    private static String executorLogs() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        try (Stream<Path> files = Files.walk(work)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().equals("stderr")
+                    && f.getParent().getParent().getFileName().toString().startsWith("app-")).toList()) {
+                sb.append(Files.readString(p, StandardCharsets.UTF_8));
+            }
+        }
+        return sb.toString();
     }
 
     @Test

@@ -38,4 +38,26 @@ class ParamVectorsTest {
         assertEquals(a.params().getFloat(0), b.params().getFloat(0), "a copy, not the vector itself");
         assertThrows(IllegalArgumentException.class, () -> ParamVectors.set(b, ParamVectors.fromFloats(new float[3])));
     }
+
+    @Test
+    void aHeapArrayBecomesANativeRowVectorOfTheSameBits() {
+        float[] values = new float[269_322];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) Math.sin(i) * (i % 7 == 0 ? 1e-40f : 3.5f); // subnormals too
+        }
+        values[0] = Float.intBitsToFloat(0x7fc01234); // a NaN with a payload
+        values[1] = -0.0f;
+        values[2] = Float.NEGATIVE_INFINITY;
+        org.nd4j.linalg.api.ndarray.INDArray v = ParamVectors.fromFloats(values);
+        assertEquals(org.nd4j.linalg.api.buffer.DataType.FLOAT, v.dataType());
+        assertArrayEquals(new long[]{1, values.length}, v.shape());
+        assertEquals('c', v.ordering());
+        float[] back = ParamVectors.toFloats(v);
+        for (int i = 0; i < values.length; i++) {
+            assertEquals(Float.floatToRawIntBits(values[i]), Float.floatToRawIntBits(back[i]), "value " + i);
+        }
+        values[5] = 42f;
+        assertEquals(back[5], v.getFloat(5), "a copy, not a view of the heap array");
+        assertArrayEquals(new long[]{1, 0}, ParamVectors.fromFloats(new float[0]).shape());
+    }
 }
