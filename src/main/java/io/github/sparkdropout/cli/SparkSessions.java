@@ -1,5 +1,6 @@
 package io.github.sparkdropout.cli;
 
+import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.train.worker.ExecutorWarmUp;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -50,7 +51,7 @@ final class SparkSessions {
         }
         // on a cluster a new executor prepares for replicas as it starts, beside its first tasks (caching the data);
         // in local mode the executor is this JVM, which loads the same classes for the driver's own use anyway
-        if (replicas && !conf.get("spark.master", "local").startsWith("local") && conf.getBoolean(WARM_UP, true)) {
+        if (replicas && !conf.get("spark.master", "local").startsWith("local") && warmUp(conf)) {
             b.config("spark.plugins", withWarmUp(conf.get("spark.plugins", "")));
         }
         return b.getOrCreate();
@@ -58,6 +59,16 @@ final class SparkSessions {
 
     /** {@code --conf spark.sparkdropout.executorWarmUp=false} turns the executors' warm-up off. */
     static final String WARM_UP = "spark.sparkdropout.executorWarmUp";
+
+    /** Whether the executors warm up: {@link #WARM_UP} as set, true by default; any other value than true or false
+     * is the user's mistake, refused before the session starts. */
+    static boolean warmUp(SparkConf conf) {
+        String value = conf.get(WARM_UP, "true").strip();
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new UsageException(WARM_UP + " must be true or false, not '" + value + "'");
+    }
 
     /** The user's {@code spark.plugins} (a comma-separated list, maybe empty) with the executors' warm-up added. */
     static String withWarmUp(String plugins) {
