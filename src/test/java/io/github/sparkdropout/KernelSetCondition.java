@@ -1,16 +1,13 @@
 package io.github.sparkdropout;
 
+import io.github.sparkdropout.model.HostBlas;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Skips a {@link KernelSensitive} test in a run pinned to an OpenBLAS kernel set (OPENBLAS_CORETYPE) that this CPU
@@ -21,20 +18,12 @@ public final class KernelSetCondition implements ExecutionCondition {
     /** The CPU flags each kernel set's instructions need (OpenBLAS's own checks for these cores). */
     static List<String> flagsNeeded(String coreType) {
         return switch (coreType.toLowerCase(java.util.Locale.ROOT)) {
+            case "prescott" -> List.of("pni"); // SSE3, as /proc/cpuinfo names it
             case "haswell", "zen" -> List.of("avx2", "fma");
             case "skylakex" -> List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl");
             case "cooperlake" -> List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16");
             default -> List.of();
         };
-    }
-
-    static Set<String> cpuFlags() {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("flags")).findFirst()
-                    .map(l -> Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))).orElse(Set.of());
-        } catch (IOException e) {
-            return Set.of();
-        }
     }
 
     @Override
@@ -43,7 +32,7 @@ public final class KernelSetCondition implements ExecutionCondition {
         if (pinned == null || pinned.isEmpty()) {
             return ConditionEvaluationResult.enabled("OpenBLAS detects its kernels");
         }
-        Set<String> flags = cpuFlags();
+        Set<String> flags = HostBlas.cpuFlags();
         List<String> missing = flagsNeeded(pinned).stream().filter(f -> !flags.contains(f))
                 .collect(Collectors.toList());
         return missing.isEmpty() ? ConditionEvaluationResult.enabled("this CPU runs " + pinned + " kernels")

@@ -161,6 +161,7 @@ public final class UserProgram {
     public static void requireItsResults(Ended run, Path model, double floor) throws IOException {
         Matcher acc = Pattern.compile("test accuracy (\\d\\.\\d{4})").matcher(run.output());
         assertTrue(acc.find(), run.output());
+        System.out.println("the user's program printed test accuracy " + acc.group(1) + " (floor " + floor + ")");
         assertTrue(Double.parseDouble(acc.group(1)) > floor, run.output());
         assertTrue(run.output().contains("|label|prediction|"), run.output());
         try (var files = Files.walk(model)) {

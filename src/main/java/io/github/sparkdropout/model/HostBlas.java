@@ -12,8 +12,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The BLAS work of the training's hot paths (the lean step's GEMMs, the averaging's vector sums) and the gather of
@@ -34,27 +42,16 @@ public final class HostBlas {
 
     public static void gemm(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double alpha,
                             double beta) {
-        Layout la;
-        Layout lb;
-        Layout lc;
-        if (!HOST_BLAS || (la = Layout.of(a)) == null || (lb = Layout.of(b)) == null || (lc = Layout.of(c)) == null) {
-            Nd4j.gemm(a, b, c, transposeA, transposeB, alpha, beta);
+        GemmCall call = HOST_BLAS ? GemmCall.of(a, b, c, transposeA, transposeB) : null;
+        if (call == null) {
+            Nd4j.gemm(a, b, c, transposeA, transposeB, alpha, beta); // also ND4J's own message for wrong shapes
             return;
         }
-        long k = transposeA ? a.size(0) : a.size(1);
-        if (c.size(0) != (transposeA ? a.size(1) : a.size(0)) || c.size(1) != (transposeB ? b.size(0) : b.size(1))
-                || k != (transposeB ? b.size(1) : b.size(0))) {
-            Nd4j.gemm(a, b, c, transposeA, transposeB, alpha, beta); // ND4J's own message for wrong shapes
-            return;
-        }
-        // in column-major terms: a row-major matrix is its transpose; a row-major C is computed as C^T = B^T A^T
-        if (lc.columnMajor) {
-            Matrices.sgemm(transposeA != !la.columnMajor, transposeB != !lb.columnMajor, c.size(0), c.size(1), k,
-                    alpha, a, la.ld, b, lb.ld, beta, c, lc.ld);
-        } else {
-            Matrices.sgemm(transposeB != lb.columnMajor, transposeA != la.columnMajor, c.size(1), c.size(0), k,
-                    alpha, b, lb.ld, a, la.ld, beta, c, lc.ld);
-        }
+        openblas_nolapack.cblas_sgemm(call.columnMajor ? openblas_nolapack.CblasColMajor : openblas_nolapack.CblasRowMajor,
+                call.transposeA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                call.transposeB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                (int) call.m, (int) call.n, (int) call.k, (float) alpha, pointer(a), (int) call.lda, pointer(b),
+                (int) call.ldb, (float) beta, pointer(c), (int) call.ldc);
     }
 
     /**
@@ -68,8 +65,43 @@ public final class HostBlas {
             return "none (" + Nd4j.getBackend().getClass().getSimpleName() + ")";
         }
         String requested = System.getenv("OPENBLAS_CORETYPE");
-        String how = requested == null || requested.isEmpty() ? "auto-detected" : "OPENBLAS_CORETYPE";
-        return CoreName.LOADED + " (" + how + ")";
+        if (requested != null && !requested.isEmpty()) {
+            return CoreName.LOADED + " (OPENBLAS_CORETYPE)";
+        }
+        String better = betterKernels(CoreName.LOADED, cpuFlags());
+        return CoreName.LOADED + (better == null ? " (auto-detected)" : " (auto-detected: OpenBLAS 0.3.19 does not know "
+                + "this CPU, which runs " + better + " kernels several times faster; set OPENBLAS_CORETYPE=" + better + ")");
+    }
+
+    // OpenBLAS's x86-64 cores older than AVX2, which it also falls back to for a CPU it does not know
+    private static final Set<String> PRE_AVX2_CORES = Set.of("katmai", "coppermine", "northwood",
+            "prescott", "banias", "atom", "core2", "penryn", "dunnington", "nehalem", "sandybridge", "opteron",
+            "opteron_sse3", "barcelona", "bobcat", "bulldozer", "piledriver", "steamroller", "excavator", "nano");
+
+    /**
+     * The kernel set to ask for where OpenBLAS auto-detected one older than this CPU (Intel's Emerald Rapids gets
+     * Prescott's SSE3 kernels from OpenBLAS 0.3.19, ~4x slower epochs than SkylakeX's): "SkylakeX" where the CPU has
+     * AVX-512, "Haswell" where it has AVX2 and FMA; null where the detected set is as good as OpenBLAS has.
+     */
+    static String betterKernels(String core, Set<String> cpuFlags) {
+        if (!PRE_AVX2_CORES.contains(core.toLowerCase(Locale.ROOT))) {
+            return null;
+        }
+        if (cpuFlags.containsAll(List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"))) {
+            return "SkylakeX";
+        }
+        return cpuFlags.containsAll(List.of("avx2", "fma")) ? "Haswell" : null;
+    }
+
+    /** This CPU's flags as /proc/cpuinfo lists them (SSE3 is "pni"); empty where there is no such file. */
+    public static Set<String> cpuFlags() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("flags")).findFirst()
+                    .map(l -> Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+")))
+                    .orElse(Set.of());
+        } catch (IOException | UncheckedIOException e) {
+            return Set.of();
+        }
     }
 
     /** OpenBLAS's own {@code openblas_get_corename()}, which JavaCPP's preset leaves unmapped: called through JNA. */
@@ -173,25 +205,64 @@ public final class HostBlas {
 
     /** Whether {@link #gemm} of these arrays goes straight to OpenBLAS (for the tests). */
     static boolean direct(INDArray a, INDArray b, INDArray c) {
-        return HOST_BLAS && Layout.of(a) != null && Layout.of(b) != null && Layout.of(c) != null;
+        return HOST_BLAS && GemmCall.of(a, b, c, false, false) != null;
     }
 
-    /** A float matrix whose elements BLAS can address in place: column- or row-major with a leading dimension. */
-    private record Layout(boolean columnMajor, int ld) {
-        static Layout of(INDArray m) {
-            if (m.dataType() != DataType.FLOAT || m.rank() != 2 || m.length() == 0) {
+    /**
+     * The {@code cblas_sgemm} call ND4J's {@code Mmul} op makes for {@code C = op(A) op(B)} (libnd4j's
+     * {@code MmulHelper::mmulMxM}, 1.0.0-M2), argument for argument: a dimension of 1 counts as contiguous, the
+     * order is C's, and an operand is transposed where its contiguous dimension is not C's. The same product in
+     * another form (e.g. one row as a 1 x K row-major matrix instead of a column-major one with lda 1) is summed in
+     * another order by some kernel sets (Prescott's), so only ND4J's own form gives ND4J's bits under all of them.
+     * Null where ND4J would copy an operand first (no contiguous dimension), for shapes that do not multiply, or
+     * where BLAS could not take the strides as they are: ND4J's own op does those.
+     */
+    private record GemmCall(boolean columnMajor, boolean transposeA, boolean transposeB, long m, long n, long k,
+                            long lda, long ldb, long ldc) {
+        static GemmCall of(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
+            if (!floatMatrix(a) || !floatMatrix(b) || !floatMatrix(c)) {
                 return null;
             }
-            long rows = m.size(0);
-            long cols = m.size(1);
-            long[] stride = m.stride();
-            if (stride[1] == 1 && (rows == 1 || stride[0] >= cols)) {
-                return new Layout(false, (int) Math.max(cols, rows == 1 ? cols : stride[0]));
+            long m = c.size(0);
+            long n = c.size(1);
+            long k = transposeA ? a.size(0) : a.size(1);
+            if ((transposeA ? a.size(1) : a.size(0)) != m || (transposeB ? b.size(0) : b.size(1)) != n
+                    || (transposeB ? b.size(1) : b.size(0)) != k) {
+                return null;
             }
-            if (stride[0] == 1 && (cols == 1 || stride[1] >= rows)) {
-                return new Layout(true, (int) Math.max(rows, cols == 1 ? rows : stride[1]));
+            // the strides of op(A) (M x K) and op(B) (K x N): a transposed operand is its view with strides swapped
+            long[] sa = transposeA ? new long[]{a.stride(1), a.stride(0)} : new long[]{a.stride(0), a.stride(1)};
+            long[] sb = transposeB ? new long[]{b.stride(1), b.stride(0)} : new long[]{b.stride(0), b.stride(1)};
+            long[] sc = {c.stride(0), c.stride(1)};
+            boolean aM = m == 1 || sa[0] == 1;
+            boolean aK = k == 1 || sa[1] == 1;
+            boolean bK = k == 1 || sb[0] == 1;
+            boolean bN = n == 1 || sb[1] == 1;
+            boolean cM = m == 1 || sc[0] == 1;
+            boolean cN = n == 1 || sc[1] == 1;
+            if (!aM && !aK || !bK && !bN || !cM && !cN) {
+                return null;
             }
-            return null;
+            GemmCall call = new GemmCall(cM, aM != cM, bK != cM, m, n, k,
+                    aM && aK ? m : !aM ? sa[0] : sa[1],
+                    bK && bN ? k : !bK ? sb[0] : sb[1],
+                    cM && cN ? m : !cM ? sc[0] : sc[1]);
+            return call.addressable() ? call : null;
+        }
+
+        private static boolean floatMatrix(INDArray x) {
+            return x.dataType() == DataType.FLOAT && x.rank() == 2 && x.length() > 0;
+        }
+
+        /** Leading dimensions cblas_sgemm accepts: it refuses any other call with a message, computing nothing. */
+        private boolean addressable() {
+            // each operand's rows as stored: a column-major matrix's rows, a row-major one's columns
+            long rowsA = columnMajor != transposeA ? m : k;
+            long rowsB = columnMajor != transposeB ? k : n;
+            long rowsC = columnMajor ? m : n;
+            long largest = Math.max(Math.max(m, n), Math.max(k, Math.max(lda, Math.max(ldb, ldc))));
+            return lda >= Math.max(1, rowsA) && ldb >= Math.max(1, rowsB) && ldc >= Math.max(1, rowsC)
+                    && largest <= Integer.MAX_VALUE;
         }
     }
 
@@ -214,17 +285,5 @@ public final class HostBlas {
     private static FloatPointer pointer(INDArray m) {
         // the data buffer's pointer starts at a view's first element (checked by the tests on parameter views)
         return new FloatPointer(m.data().addressPointer());
-    }
-
-    /** OpenBLAS's GEMM (loaded on first use, CPU backend only). */
-    private static final class Matrices {
-        static void sgemm(boolean transposeA, boolean transposeB, long m, long n, long k, double alpha, INDArray a,
-                          int lda, INDArray b, int ldb, double beta, INDArray c, int ldc) {
-            openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasColMajor,
-                    transposeA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                    transposeB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                    (int) m, (int) n, (int) k, (float) alpha, pointer(a), lda, pointer(b), ldb, (float) beta,
-                    pointer(c), ldc);
-        }
     }
 }

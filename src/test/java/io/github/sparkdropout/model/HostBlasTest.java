@@ -54,6 +54,32 @@ class HostBlasTest {
         }
     }
 
+    /**
+     * A dimension of 1 leaves a matrix both row- and column-major; ND4J (libnd4j's MmulHelper) then makes a call of its
+     * own form (e.g. one row times W as a column-major 1 x K with lda 1), and some kernel sets (Prescott's) round
+     * another form of the same product differently. One row is what scoring a single example multiplies.
+     */
+    @Test
+    void oneRowOneColumnAndRankOneProductsGiveNd4jsBits() {
+        long[][] mnk = {{1, 10, 256}, {1, 256, 784}, {1, 10, 37}, {37, 1, 51}, {300, 10, 1}, {1, 1, 64}, {5, 10, 1}};
+        for (long[] d : mnk) {
+            for (char oa : new char[]{'c', 'f'}) {
+                for (char ob : new char[]{'c', 'f'}) {
+                    for (char oc : new char[]{'c', 'f'}) {
+                        for (boolean ta : new boolean[]{false, true}) {
+                            for (boolean tb : new boolean[]{false, true}) {
+                                INDArray a = ta ? random(oa, d[2], d[0], 31) : random(oa, d[0], d[2], 31);
+                                INDArray b = tb ? random(ob, d[1], d[2], 32) : random(ob, d[2], d[1], 32);
+                                same(a, b, random(oc, d[0], d[1], 33), ta, tb, 1.0, 0.0);
+                                same(a, b, random(oc, d[0], d[1], 33), ta, tb, -0.5, 1.0);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void theStepsShapesOnTheNetworksOwnParameterViews() {
         MultiLayerNetwork net = DropoutMlp.create(Variant.CONCISE, 0.5, MlpShape.book(0.2, 0.5), 4);

@@ -3,7 +3,10 @@ package io.github.sparkdropout.model;
 import io.github.sparkdropout.KernelSensitive;
 import org.junit.jupiter.api.Test;
 
+import java.util.Set;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,10 +21,21 @@ class OpenBlasKernelsTest {
         String kernels = HostBlas.kernels();
         String pinned = System.getenv("OPENBLAS_CORETYPE");
         if (pinned == null || pinned.isEmpty()) {
-            assertTrue(kernels.endsWith(" (auto-detected)"), kernels);
+            assertTrue(kernels.matches("\\S+ \\(auto-detected(: .*)?\\)"), kernels);
             assertNotEquals("unknown (auto-detected)", kernels);
         } else {
             assertEquals(pinned.toLowerCase() + " (openblas_coretype)", kernels.toLowerCase());
         }
+    }
+
+    @Test
+    void anOlderKernelSetThanTheCpuRunsIsNamedWithTheOneToAskFor() {
+        Set<String> avx512 = Set.of("sse2", "pni", "avx", "avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq",
+                "avx512vl");
+        assertEquals("SkylakeX", HostBlas.betterKernels("Prescott", avx512)); // Emerald Rapids under OpenBLAS 0.3.19
+        assertEquals("Haswell", HostBlas.betterKernels("Sandybridge", Set.of("pni", "avx", "avx2", "fma")));
+        assertNull(HostBlas.betterKernels("Prescott", Set.of("sse2", "pni")), "nothing better to run");
+        assertNull(HostBlas.betterKernels("Zen", avx512), "Zen is Haswell's kernels: OpenBLAS's own choice");
+        assertNull(HostBlas.betterKernels("SkylakeX", avx512));
     }
 }
