@@ -32,7 +32,7 @@ public final class KernelSetCondition implements ExecutionCondition {
         if (pinned == null || pinned.isEmpty()) {
             return ConditionEvaluationResult.enabled("OpenBLAS detects its kernels");
         }
-        Set<String> flags = HostBlas.cpuFlags();
+        Set<String> flags = HostBlas.KernelChoice.cpuFlags();
         List<String> missing = flagsNeeded(pinned).stream().filter(f -> !flags.contains(f))
                 .collect(Collectors.toList());
         return missing.isEmpty() ? ConditionEvaluationResult.enabled("this CPU runs " + pinned + " kernels")

@@ -3,6 +3,7 @@ package io.github.sparkdropout.cli;
 import io.github.sparkdropout.config.UsageException;
 import io.github.sparkdropout.data.DataException;
 import io.github.sparkdropout.job.JobFailure;
+import io.github.sparkdropout.model.HostBlas;
 import io.github.sparkdropout.model.Nd4jBackends;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,8 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        // a driver submit.sh did not start (cluster deploy mode, plain java) chooses its BLAS kernels as submit.sh would
+        HostBlas.KernelChoice.askForTheBest();
         boolean clusterDriver = "cluster".equals(System.getProperty("spark.submit.deployMode"));
         if (!clusterDriver) {
             org.apache.hadoop.util.ShutdownHookManager.get().addShutdownHook(Main::quiet, QUIET_PRIORITY);

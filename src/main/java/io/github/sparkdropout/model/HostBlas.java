@@ -68,39 +68,86 @@ public final class HostBlas {
         if (requested != null && !requested.isEmpty()) {
             return CoreName.LOADED + " (OPENBLAS_CORETYPE)";
         }
-        String better = betterKernels(CoreName.LOADED, cpuFlags());
+        if (CoreName.LOADED.equalsIgnoreCase(System.getProperty(KernelChoice.PROPERTY, ""))) {
+            return CoreName.LOADED + " (chosen by this CPU's flags)";
+        }
+        String better = betterKernels(CoreName.LOADED, KernelChoice.cpuFlags());
         return CoreName.LOADED + (better == null ? " (auto-detected)" : " (auto-detected: OpenBLAS 0.3.19 does not know "
                 + "this CPU, which runs " + better + " kernels several times faster; set OPENBLAS_CORETYPE=" + better + ")");
     }
 
     // OpenBLAS's x86-64 cores older than AVX2, which it also falls back to for a CPU it does not know
-    private static final Set<String> PRE_AVX2_CORES = Set.of("katmai", "coppermine", "northwood",
-            "prescott", "banias", "atom", "core2", "penryn", "dunnington", "nehalem", "sandybridge", "opteron",
-            "opteron_sse3", "barcelona", "bobcat", "bulldozer", "piledriver", "steamroller", "excavator", "nano");
+    private static final Set<String> PRE_AVX2_CORES = Set.of("katmai", "coppermine", "northwood", "prescott", "banias",
+            "atom", "core2", "penryn", "dunnington", "nehalem", "sandybridge", "opteron", "opteron_sse3", "barcelona",
+            "bobcat", "bulldozer", "piledriver", "steamroller", "excavator", "nano");
 
     /**
-     * The kernel set to ask for where OpenBLAS auto-detected one older than this CPU (Intel's Emerald Rapids gets
-     * Prescott's SSE3 kernels from OpenBLAS 0.3.19, ~4x slower epochs than SkylakeX's): "SkylakeX" where the CPU has
-     * AVX-512, "Haswell" where it has AVX2 and FMA; null where the detected set is as good as OpenBLAS has.
+     * The kernel set to ask for where OpenBLAS auto-detected one older than this CPU runs (Intel's Emerald Rapids gets
+     * Prescott's SSE3 kernels from OpenBLAS 0.3.19: 3.0 s epochs against 0.78 s with SkylakeX's, measured); null
+     * where the detected set is as good as OpenBLAS has for it.
      */
     static String betterKernels(String core, Set<String> cpuFlags) {
-        if (!PRE_AVX2_CORES.contains(core.toLowerCase(Locale.ROOT))) {
-            return null;
-        }
-        if (cpuFlags.containsAll(List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"))) {
-            return "SkylakeX";
-        }
-        return cpuFlags.containsAll(List.of("avx2", "fma")) ? "Haswell" : null;
+        return PRE_AVX2_CORES.contains(core.toLowerCase(Locale.ROOT)) ? KernelChoice.bestFor(cpuFlags) : null;
     }
 
-    /** This CPU's flags as /proc/cpuinfo lists them (SSE3 is "pni"); empty where there is no such file. */
-    public static Set<String> cpuFlags() {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("flags")).findFirst()
-                    .map(l -> Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+")))
-                    .orElse(Set.of());
-        } catch (IOException | UncheckedIOException e) {
-            return Set.of();
+    /**
+     * The choice {@code submit.sh} makes for the JVMs it starts (conf/local-jvm.sh), made inside a JVM it did not
+     * start: where nobody set OPENBLAS_CORETYPE, ask OpenBLAS for the best kernel set this CPU's flags allow,
+     * "SkylakeX" with AVX-512, "Haswell" with AVX2 and FMA, instead of its own detection, which falls back to SSE3
+     * kernels on CPUs OpenBLAS 0.3.19 does not know. OpenBLAS reads the variable once, as it loads, so only a JVM that
+     * has not loaded it yet can choose: an executor as it starts ({@code train.worker.ExecutorWarmUp}), the
+     * command line's main. A class of its own: HostBlas's own statics load ND4J, and with it OpenBLAS.
+     */
+    public static final class KernelChoice {
+        /** The system property that says which set this JVM asked for (for {@link #kernels()}'s line). */
+        static final String PROPERTY = "sparkdropout.openblas.coretype";
+
+        private KernelChoice() {
+        }
+
+        /**
+         * Sets OPENBLAS_CORETYPE in this process's environment to {@link #bestFor} this CPU, unless it is set already
+         * or OpenBLAS is loaded; returns the set asked for, or null where it left the choice to OpenBLAS.
+         */
+        public static String askForTheBest() {
+            String requested = System.getenv("OPENBLAS_CORETYPE");
+            String best = bestFor(cpuFlags());
+            if (requested != null && !requested.isEmpty() || best == null || System.getProperty(PROPERTY) != null
+                    || Loader.getLoadedLibraries().keySet().stream().anyMatch(l -> l.startsWith("openblas"))) {
+                return null;
+            }
+            try {
+                // System.getenv is a copy taken at start-up: only libc's own environment reaches OpenBLAS's getenv
+                int rc = NativeLibrary.getProcess().getFunction("setenv")
+                        .invokeInt(new Object[]{"OPENBLAS_CORETYPE", best, 0});
+                if (rc != 0) {
+                    return null;
+                }
+            } catch (RuntimeException | LinkageError e) {
+                LoggerFactory.getLogger(HostBlas.class).warn("cannot ask OpenBLAS for {} kernels", best, e);
+                return null;
+            }
+            System.setProperty(PROPERTY, best);
+            return best;
+        }
+
+        /** "SkylakeX" where the CPU has AVX-512, "Haswell" where it has AVX2 and FMA, else null. */
+        public static String bestFor(Set<String> cpuFlags) {
+            if (cpuFlags.containsAll(List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"))) {
+                return "SkylakeX";
+            }
+            return cpuFlags.containsAll(List.of("avx2", "fma")) ? "Haswell" : null;
+        }
+
+        /** This CPU's flags as /proc/cpuinfo lists them (SSE3 is "pni"); empty where there is no such file. */
+        public static Set<String> cpuFlags() {
+            try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+                return lines.filter(l -> l.startsWith("flags")).findFirst()
+                        .map(l -> Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+")))
+                        .orElse(Set.of());
+            } catch (IOException | UncheckedIOException e) {
+                return Set.of();
+            }
         }
     }
 

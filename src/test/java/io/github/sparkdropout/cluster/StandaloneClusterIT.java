@@ -2,6 +2,7 @@ package io.github.sparkdropout.cluster;
 
 import io.github.sparkdropout.Submit;
 import io.github.sparkdropout.TestData;
+import io.github.sparkdropout.model.HostBlas;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -221,6 +222,12 @@ class StandaloneClusterIT {
         String executors = executorLogs();
         assertTrue(executors.split("executor warmed up for replicas in ", -1).length - 1 >= 2,
                 "each executor warmed up as it started (replica.ExecutorWarmUp):\n" + executors);
+        // nobody set OPENBLAS_CORETYPE for the workers: each executor asked for the best set its CPU's flags allow
+        String best = HostBlas.KernelChoice.bestFor(HostBlas.KernelChoice.cpuFlags());
+        String requested = System.getenv("OPENBLAS_CORETYPE");
+        if (best != null && (requested == null || requested.isEmpty())) {
+            assertTrue(r.out().contains("OpenBLAS kernels " + best + " (chosen by this CPU's flags)"), r.out());
+        }
     }
 
     /** The executors' {@code stderr}: APP_ID/EXECUTOR_ID/stderr in the workers' work directories. */

@@ -37,5 +37,14 @@ class OpenBlasKernelsTest {
         assertNull(HostBlas.betterKernels("Prescott", Set.of("sse2", "pni")), "nothing better to run");
         assertNull(HostBlas.betterKernels("Zen", avx512), "Zen is Haswell's kernels: OpenBLAS's own choice");
         assertNull(HostBlas.betterKernels("SkylakeX", avx512));
+        assertEquals("SkylakeX", HostBlas.KernelChoice.bestFor(avx512));
+        assertEquals("Haswell", HostBlas.KernelChoice.bestFor(Set.of("pni", "avx", "avx2", "fma")));
+        assertNull(HostBlas.KernelChoice.bestFor(Set.of("pni", "avx")));
+    }
+
+    @Test
+    void aJvmThatHasLoadedOpenBlasNoLongerChooses() {
+        HostBlas.kernels(); // OpenBLAS loaded
+        assertNull(HostBlas.KernelChoice.askForTheBest());
     }
 }

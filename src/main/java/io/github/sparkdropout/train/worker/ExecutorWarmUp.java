@@ -2,6 +2,7 @@ package io.github.sparkdropout.train.worker;
 
 import io.github.sparkdropout.concurrent.DaemonThreads;
 import io.github.sparkdropout.model.DropoutMlp;
+import io.github.sparkdropout.model.HostBlas;
 import io.github.sparkdropout.model.LeanInference;
 import io.github.sparkdropout.model.MinibatchStep;
 import io.github.sparkdropout.model.MlpShape;
@@ -33,6 +34,10 @@ import java.util.Map;
  * which cache the data. On one 2-core machine that moves the work rather than saving it; where executors have cores
  * of their own and fetch the data's broadcast blocks over a network, it uses time they would spend waiting.
  *
+ * <p>First, before anything in the executor loads OpenBLAS, it asks for the best kernel set the executor's CPU
+ * allows where nobody set OPENBLAS_CORETYPE ({@link HostBlas.KernelChoice}): OpenBLAS 0.3.19's own detection runs
+ * SSE3 kernels on CPUs it does not know.
+ *
  * <p>It touches nothing the training uses: its replicas are not in the replica cache, its random numbers are this
  * thread's own ({@code Nd4j.getRandom()} is per thread), it leaves the native thread count alone, and whatever fails
  * is logged and forgotten.
@@ -57,6 +62,11 @@ public final class ExecutorWarmUp implements SparkPlugin {
         return new ExecutorPlugin() {
             @Override
             public void init(PluginContext ctx, Map<String, String> extraConf) {
+                // before anything in this executor loads OpenBLAS (tasks start after the plugins' init)
+                String kernels = HostBlas.KernelChoice.askForTheBest();
+                if (kernels != null) {
+                    LOG.info("asked OpenBLAS for {} kernels (this CPU's flags; OPENBLAS_CORETYPE unset)", kernels);
+                }
                 DaemonThreads.named("sparkdropout-executor-warm-up").newThread(ExecutorWarmUp::run).start();
             }
         };
