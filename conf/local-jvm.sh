@@ -33,16 +33,21 @@ local_gc_options() {
 }
 
 # ND4J's bundled OpenBLAS (0.3.19) does not recognise recent CPUs and falls back to slow generic kernels; pick the
-# best kernel set this CPU supports unless the environment already chose one (docs/BENCHMARKS.md, "Machine").
+# best kernel set this CPU supports unless the environment already chose one (docs/BENCHMARKS.md, "Machine"); the
+# same rule as HostBlas.KernelChoice.bestFor, which makes this choice in JVMs submit.sh does not start (executors).
 # Exports OPENBLAS_CORETYPE.
 pick_openblas_coretype() {
   if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -r /proc/cpuinfo ]; then
-    local flags
-    flags=$(grep -m1 '^flags' /proc/cpuinfo)
-    if [[ " $flags " == *" avx512f "* && " $flags " == *" avx512bw "* && " $flags " == *" avx512vl "* ]]; then
+    local flags f
+    flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+    local skylakex=1 haswell=1
+    for f in avx512f avx512cd avx512bw avx512dq avx512vl; do [[ "$flags" == *" $f "* ]] || skylakex=0; done
+    for f in avx2 fma; do [[ "$flags" == *" $f "* ]] || haswell=0; done
+    if [ "$skylakex" = 1 ]; then
       export OPENBLAS_CORETYPE=SkylakeX
-    elif [[ " $flags " == *" avx2 "* ]]; then
+    elif [ "$haswell" = 1 ]; then
       export OPENBLAS_CORETYPE=Haswell
     fi
   fi
+  return 0
 }

@@ -111,9 +111,12 @@ public final class HostBlas {
          */
         public static String askForTheBest() {
             String requested = System.getenv("OPENBLAS_CORETYPE");
-            String best = bestFor(cpuFlags());
-            if (requested != null && !requested.isEmpty() || best == null || System.getProperty(PROPERTY) != null
+            if (requested != null && !requested.isEmpty() || System.getProperty(PROPERTY) != null
                     || Loader.getLoadedLibraries().keySet().stream().anyMatch(l -> l.startsWith("openblas"))) {
+                return null;
+            }
+            String best = bestFor(cpuFlags());
+            if (best == null) {
                 return null;
             }
             try {
@@ -131,7 +134,10 @@ public final class HostBlas {
             return best;
         }
 
-        /** "SkylakeX" where the CPU has AVX-512, "Haswell" where it has AVX2 and FMA, else null. */
+        /**
+         * "SkylakeX" where the CPU has AVX-512 (F, CD, BW, DQ, VL), "Haswell" where it has AVX2 and FMA, else null:
+         * conf/local-jvm.sh's rule for the JVMs submit.sh starts.
+         */
         public static String bestFor(Set<String> cpuFlags) {
             if (cpuFlags.containsAll(List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"))) {
                 return "SkylakeX";
